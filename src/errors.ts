@@ -1,0 +1,124 @@
+// Every failure hossadm reports is one of these classes. Each carries the
+// process exit code an operator's script can branch on, and a hint that says
+// what to do next. Only the CLI entry turns them into output and an exit code.
+
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  config: 3,
+  engine: 4,
+  stack: 5,
+  preflight: 6,
+  archive: 7,
+  operation: 8,
+  locked: 9,
+  mismatch: 10,
+  declined: 11,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What each exit code means; the README's table is generated from the same words. */
+export const exitCodeMeaning: Record<ExitCodeValue, string> = {
+  0: 'success',
+  1: 'unexpected internal error (a bug: please report it with the output)',
+  2: 'bad command line (unknown option, missing argument)',
+  3: 'configuration missing or invalid (HOSS_DIR/.env, stack profile)',
+  4: 'Docker engine unreachable or refused the request',
+  5: 'stack not as expected (container, service, volume or network missing or stopped)',
+  6: 'a pre-flight check failed (free space, versions, snapshot repository, existing data); nothing was changed',
+  7: 'archive unreadable, corrupted, incomplete or not made by hossadm; nothing was changed',
+  8: 'a component operation failed (pg_dump, pg_restore, snapshot, helper container)',
+  9: 'another hossadm run holds the lock on this BACKUP_ROOT',
+  10: 'restore finished but the restored content differs from the archive manifest',
+  11: 'the operator declined a confirmation; nothing was changed',
+  130: 'interrupted (SIGINT/SIGTERM); partial files removed, see the message for the state',
+};
+
+export interface HossErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Extra lines shown after the one-line message (stderr of a failed command, a diff). */
+  details?: string;
+}
+
+export class HossError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly hint: string | undefined;
+  readonly details: string | undefined;
+
+  constructor(exitCode: ExitCodeValue, message: string, options: HossErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+}
+
+export class UsageError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.usage, message, options);
+  }
+}
+export class ConfigError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.config, message, options);
+  }
+}
+export class EngineError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.engine, message, options);
+  }
+}
+export class StackError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.stack, message, options);
+  }
+}
+export class PreflightError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.preflight, message, options);
+  }
+}
+export class ArchiveError extends HossError {
+  /** The archive member at fault, when one is. */
+  readonly member: string | undefined;
+  constructor(message: string, options: HossErrorOptions & { member?: string } = {}) {
+    super(ExitCode.archive, message, options);
+    this.member = options.member;
+  }
+}
+export class OperationError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.operation, message, options);
+  }
+}
+export class LockedError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.locked, message, options);
+  }
+}
+export class MismatchError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.mismatch, message, options);
+  }
+}
+export class DeclinedError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.declined, message, options);
+  }
+}
+export class InterruptedError extends HossError {
+  constructor(message: string, options?: HossErrorOptions) {
+    super(ExitCode.interrupted, message, options);
+  }
+}
+
+/** Wraps anything thrown into a HossError so callers render one shape. */
+export function asHossError(error: unknown): HossError {
+  if (error instanceof HossError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new HossError(ExitCode.internal, message, { cause: error });
+}
