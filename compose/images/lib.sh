@@ -33,6 +33,8 @@ image_recipe() {
 # Debootstraps a minbase bookworm with the packages, trims it and imports it
 # labelled with the recipe hash. Extra args go to `docker import` as is
 # (typically --change 'ENV ...' / --change 'USER ...').
+# With ROOTFS_HOOK set to a file, that file is sourced after the packages are
+# configured, with ROOTFS pointing at the tree (for users, config edits).
 rootfs_import() (
   [ $# -ge 3 ] || die "rootfs_import: usage: <image-tag> <recipe-hash> <packages> [import args...]"
   tag=$1 hash=$2 pkgs=$3
@@ -56,6 +58,10 @@ rootfs_import() (
   rootfs_deny_services "$root"
   chroot "$root" /debootstrap/debootstrap --second-stage >&2 \
     || die "rootfs_import: second stage of $tag failed (see $root/debootstrap/debootstrap.log)"
+  if [ -n "${ROOTFS_HOOK:-}" ]; then
+    ROOTFS=$root
+    . "$ROOTFS_HOOK" || die "rootfs_import: hook $ROOTFS_HOOK failed for $tag"
+  fi
   rootfs_umount "$root"
   rootfs_trim "$root"
 
@@ -66,12 +72,13 @@ rootfs_import() (
 )
 
 # rootfs_base <image-tag> <pkg,pkg,...> [import args...]: rootfs_import, but
-# reuses the image when it was made from the same package list and args, so
-# editing an entrypoint does not re-run debootstrap.
+# reuses the image when it was made from the same package list, args and
+# hook, so editing an entrypoint does not re-run debootstrap.
 rootfs_base() {
   _base_tag=$1 _base_pkgs=$2
   shift 2
-  _base_hash=$(printf '%s\n' "$DEBIAN_SUITE" "$_base_pkgs" "$@" | cat - "$HOSSADM_ROOT/compose/images/lib.sh" | sha256sum | cut -c1-64)
+  _base_hash=$(printf '%s\n' "$DEBIAN_SUITE" "$_base_pkgs" "$@" \
+    | cat - "$HOSSADM_ROOT/compose/images/lib.sh" ${ROOTFS_HOOK:+"$ROOTFS_HOOK"} | sha256sum | cut -c1-64)
   if [ "$(image_recipe "$_base_tag")" = "$_base_hash" ]; then
     log "rootfs_base: reusing $_base_tag"
     return 0
@@ -108,4 +115,32 @@ rootfs_trim() {
   printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-exclude=/usr/share/man/*' \
     'path-exclude=/usr/share/info/*' 'path-exclude=/usr/share/locale/*' \
     >"$1/etc/dpkg/dpkg.cfg.d/01-hoss-nodoc"
+}
+
+# rootfs_renumber <user> <uid> <group> <gid>: gives a package-made system
+# account the fixed ids the upstream image uses, so files restored from a
+# real deployment keep working. Runs inside a ROOTFS_HOOK.
+rootfs_renumber() {
+  _taken=$(chroot "$ROOTFS" getent passwd "$2" | cut -d: -f1)
+  [ -z "$_taken" ] || [ "$_taken" = "$1" ] || die "rootfs_renumber: uid $2 already belongs to $_taken"
+  _taken=$(chroot "$ROOTFS" getent group "$4" | cut -d: -f1)
+  [ -z "$_taken" ] || [ "$_taken" = "$3" ] || die "rootfs_renumber: gid $4 already belongs to $_taken"
+  _old_uid=$(chroot "$ROOTFS" id -u "$1")
+  _old_gid=$(chroot "$ROOTFS" getent group "$3" | cut -d: -f3)
+  if [ "$_old_gid" != "$4" ]; then
+    chroot "$ROOTFS" groupmod -g "$4" "$3"
+    find "$ROOTFS" -xdev -gid "$_old_gid" -exec chgrp -h "$4" {} +
+  fi
+  if [ "$_old_uid" != "$2" ]; then
+    chroot "$ROOTFS" usermod -u "$2" "$1"
+    find "$ROOTFS" -xdev -uid "$_old_uid" -exec chown -h "$2" {} +
+  fi
+  chroot "$ROOTFS" usermod -g "$4" "$1"
+}
+
+# image_build <tag> <recipe-hash> <context-dir>: a Dockerfile build limited to
+# COPY/ENV/metadata (containers have no network), labelled with the recipe.
+image_build() {
+  DOCKER_BUILDKIT=0 docker build -q --label "$RECIPE_LABEL=$2" -t "$1" "$3" >/dev/null \
+    || die "image_build: docker build of $1 failed"
 }
