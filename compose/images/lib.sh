@@ -135,7 +135,7 @@ rootfs_renumber() {
     chroot "$ROOTFS" usermod -u "$2" "$1"
     find "$ROOTFS" -xdev -uid "$_old_uid" -exec chown -h "$2" {} +
   fi
-  chroot "$ROOTFS" usermod -g "$4" "$1"
+  [ "$(chroot "$ROOTFS" id -g "$1")" = "$4" ] || chroot "$ROOTFS" usermod -g "$4" "$1"
 }
 
 # image_build <tag> <recipe-hash> <context-dir>: a Dockerfile build limited to
