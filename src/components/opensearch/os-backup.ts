@@ -1,0 +1,137 @@
+// OpenSearch backup through the snapshot API into a fresh fs repository
+// folder per backup, so the archive holds exactly one self-contained
+// snapshot. The snapshot starts while writers are stopped (a snapshot is
+// point-in-time at its start) and completes after they run again. HTTP 200
+// proves nothing: state must be SUCCESS with zero failed shards.
+import { readFromContainer } from '../../core/fifo.ts';
+import { removeTree, tarTreeOut, type TreeCount, type TreeHelperRun } from '../../docker/tree-helper.ts';
+import { OperationError, PreflightError } from '../../errors.ts';
+import type { BackupContext, BackupFacts, BackupTask, ComponentRecord } from '../component.ts';
+import { connectSearch, countDocuments, pollUntil, repoFolder, searchContainer, userIndices, type SearchApi } from './os-client.ts';
+
+export const REPOSITORY_MEMBER = 'opensearch/repository.tar';
+
+interface SnapshotInfo {
+  snapshot: string;
+  state: string;
+  indices: string[];
+  shards?: { total: number; failed: number; successful: number };
+  failures?: { index: string; shard_id: number; reason: string }[];
+}
+
+const folderName = (runId: string) => `hossadm-${runId}`;
+
+function helper(ctx: BackupContext, purpose: string, hostRepo: string): TreeHelperRun {
+  return {
+    docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose, signal: ctx.signal,
+    mounts: [{ source: hostRepo, target: '/snapshots' }, { source: ctx.staging.pipeDir, target: '/out' }],
+  };
+}
+
+async function registerRepository(ctx: BackupContext, api: SearchApi, location: string): Promise<void> {
+  try {
+    await api.request('PUT', `/_snapshot/${ctx.config.opensearch.repository}`, { type: 'fs', settings: { location } }, { verify: 'true' });
+  } catch (error) {
+    const container = await searchContainer(ctx);
+    const uid = await ctx.docker.exec(container.id, ['id', '-u']).then((r) => r.stdout.trim()).catch(() => '?');
+    const hostRepo = await repoFolder(ctx, container.id);
+    throw new PreflightError(`OpenSearch cannot write its snapshot repository at ${location} (${hostRepo} on this host)`, {
+      hint: `make ${hostRepo} writable by the search engine's user (uid ${uid}): sudo chown ${uid}:${uid} ${hostRepo}; and check path.repo lists ${ctx.config.opensearch.containerRepoDir}`,
+      details: (error as Error).message,
+      cause: error,
+    });
+  }
+}
+
+export async function preflightOpenSearch(ctx: BackupContext): Promise<BackupFacts> {
+  const container = await searchContainer(ctx);
+  await repoFolder(ctx, container.id);
+  const api = await connectSearch(ctx);
+  try {
+    const root = await api.request<{ version: { number: string } }>('GET', '/');
+    const settings = await api.request<{ nodes: Record<string, { settings: Record<string, unknown> }> }>('GET', '/_nodes/_local/settings', undefined, { flat_settings: 'true' });
+    const nodeSettings = Object.values(settings.nodes)[0]?.settings ?? {};
+    const repoPaths = Object.entries(nodeSettings).filter(([k]) => k === 'path.repo' || k.startsWith('path.repo.')).flatMap(([, v]) => (Array.isArray(v) ? v : [v])).map(String);
+    if (!repoPaths.includes(ctx.config.opensearch.containerRepoDir)) {
+      throw new PreflightError(`OpenSearch's path.repo does not list ${ctx.config.opensearch.containerRepoDir} (it has: ${repoPaths.join(', ') || 'nothing'})`, {
+        hint: `add path.repo: ["${ctx.config.opensearch.containerRepoDir}"] to opensearch.yml in ${ctx.config.configDir} and restart the ${ctx.config.opensearch.service} service`,
+      });
+    }
+    await registerRepository(ctx, api, `${ctx.config.opensearch.containerRepoDir}/${folderName(ctx.runId)}`);
+    const indices = await api.request<{ 'store.size': string }[]>('GET', '/_cat/indices', undefined, { format: 'json', bytes: 'b', h: 'store.size' });
+    const estimatedBytes = indices.reduce((sum, i) => sum + Number(i['store.size'] ?? 0), 0);
+    return { versions: { opensearch: root.version.number }, estimatedBytes };
+  } finally {
+    await api.close();
+  }
+}
+
+export function openSearchBackupTask(ctx: BackupContext): BackupTask {
+  const { repository } = ctx.config.opensearch;
+  const snapshot = `hoss-snap-${ctx.runId}`;
+  let api: SearchApi | undefined;
+  let counts: Record<string, number> = {};
+  let hostRepo = '';
+  let started = false;
+
+  const cleanup = async () => {
+    if (!api) return;
+    if (started) await api.request('DELETE', `/_snapshot/${repository}/${snapshot}`).catch(() => undefined);
+    await api.request('DELETE', `/_snapshot/${repository}`).catch(() => undefined);
+    if (hostRepo) await removeTree(helper(ctx, 'remove snapshot folder', hostRepo), `/snapshots/${folderName(ctx.runId)}`).catch(() => undefined);
+    await api.close().catch(() => undefined);
+    api = undefined;
+  };
+
+  return {
+    async prepare() {
+      api = await connectSearch(ctx);
+      hostRepo = await repoFolder(ctx, (await searchContainer(ctx)).id);
+    },
+    async freeze() {
+      const indices = await userIndices(api!);
+      counts = await countDocuments(api!, indices);
+      await api!.request('PUT', `/_snapshot/${repository}/${snapshot}`, { indices: '*,-.*', include_global_state: true, ignore_unavailable: false }, { wait_for_completion: 'false' });
+      started = true;
+      ctx.reporter.info(`  opensearch: snapshot ${snapshot} started (${indices.length} indices)`);
+    },
+    async finish(): Promise<ComponentRecord> {
+      try {
+        const info = await ctx.reporter.step(`opensearch snapshot ${snapshot}`, () =>
+          pollUntil('the OpenSearch snapshot', async () => {
+            const { snapshots } = await api!.request<{ snapshots: SnapshotInfo[] }>('GET', `/_snapshot/${repository}/${snapshot}`);
+            const current = snapshots[0];
+            return current && current.state !== 'IN_PROGRESS' && current.state !== 'STARTED' ? current : undefined;
+          }),
+          (s) => `${s.state}, ${s.shards?.successful ?? 0}/${s.shards?.total ?? 0} shards`,
+        );
+        if (info.state !== 'SUCCESS' || (info.shards?.failed ?? 0) !== 0) {
+          const failures = (info.failures ?? []).map((f) => `${f.index}[${f.shard_id}]: ${f.reason}`).join('\n');
+          throw new OperationError(`OpenSearch snapshot ${snapshot} ended ${info.state} with ${info.shards?.failed ?? '?'} failed shards`, {
+            details: failures,
+            hint: 'check the cluster health (GET _cluster/health) and the failing shards above, then run the backup again',
+          });
+        }
+        let count: TreeCount | undefined;
+        await ctx.reporter.step('opensearch repository', () =>
+          readFromContainer(
+            { hostDir: ctx.staging.pipeDir, name: 'opensearch-repository.tar' },
+            (input) => ctx.staging.add('opensearch', REPOSITORY_MEMBER, input),
+            async () => {
+              count = await tarTreeOut(helper(ctx, 'backup snapshot repository', hostRepo), `/snapshots/${folderName(ctx.runId)}`, '/out/opensearch-repository.tar');
+            },
+          ),
+          (m) => `${m.size} bytes`,
+        );
+        return {
+          details: { snapshot, indices: info.indices.sort(), repositoryOwner: count?.owner ?? '1000:1000', repositoryMode: count?.mode ?? '755' },
+          fingerprint: { indices: counts },
+          live: ctx.mode === 'hot',
+        };
+      } finally {
+        await cleanup();
+      }
+    },
+    abort: cleanup,
+  };
+}

@@ -1,0 +1,101 @@
+// OpenSearch restore: the archived repository folder is placed under the
+// bind-mounted path.repo, registered read-only, and the snapshot restored
+// with its global state. Indices are deleted first: restoring over an open
+// index fails, and indices created after the backup would be stale leftovers.
+import { pipeline } from 'node:stream/promises';
+import { writeToContainer } from '../../core/fifo.ts';
+import { makeFolder, removeTree, tarTreeIn, type TreeHelperRun } from '../../docker/tree-helper.ts';
+import { OperationError, PreflightError } from '../../errors.ts';
+import type { RestoreContext, RestoreTask } from '../component.ts';
+import { connectSearch, countDocuments, pollUntil, repoFolder, searchContainer, userIndices, withSearch } from './os-client.ts';
+
+const RESTORE_FOLDER = 'hossadm-restore';
+
+export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
+  const details = ctx.record.details as { snapshot?: string; indices?: string[]; repositoryOwner?: string; repositoryMode?: string };
+  const snapshot = details.snapshot ?? '';
+  const { repository, containerRepoDir } = ctx.config.opensearch;
+  let hostRepo = ctx.config.opensearch.hostRepoDir;
+
+  const helper = (purpose: string, extra: TreeHelperRun['mounts'] = []): TreeHelperRun => ({
+    docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose, signal: ctx.signal,
+    mounts: [{ source: hostRepo, target: '/snapshots' }, ...extra],
+  });
+
+  return {
+    async describe() {
+      if (ctx.situation === 'fresh') return [`opensearch: snapshot ${snapshot} restored (${(details.indices ?? []).length} indices) once the stack runs`];
+      const current = await withSearch(ctx, userIndices).catch(() => [] as string[]);
+      const lines = [`opensearch: snapshot ${snapshot} restored with global state: ${(details.indices ?? []).join(', ') || 'no indices'}`];
+      if (current.length > 0) lines.push(`opensearch: these live indices are deleted first: ${current.join(', ')}`);
+      return lines;
+    },
+
+    async preflight() {
+      if (!/^[a-z0-9-]+$/.test(snapshot)) throw new PreflightError(`the archive names no valid OpenSearch snapshot ("${snapshot}")`);
+      if (ctx.situation === 'in-place') {
+        const container = await searchContainer(ctx);
+        hostRepo = await repoFolder(ctx, container.id);
+      }
+    },
+
+    async receive(_member, input) {
+      // The repository root must be writable by the search engine for later
+      // backups; the archive recorded who owned it.
+      await makeFolder(helper('prepare snapshot folder', []), '/snapshots', details.repositoryOwner ?? '1000:1000', details.repositoryMode ?? '755').catch(async (error) => {
+        throw new OperationError(`cannot prepare the snapshot folder ${hostRepo}: ${(error as Error).message}`, { cause: error });
+      });
+      await ctx.reporter.step('opensearch repository', () =>
+        writeToContainer(
+          { hostDir: ctx.pipeDir, name: 'opensearch-repository.tar' },
+          (output) => pipeline(input, output),
+          async () => {
+            await tarTreeIn(helper('restore snapshot repository', [{ source: ctx.pipeDir, target: '/in', readOnly: true }]), `/snapshots/${RESTORE_FOLDER}`, '/in/opensearch-repository.tar');
+          },
+        ),
+      );
+    },
+
+    async load() {
+      const api = await connectSearch(ctx);
+      try {
+        await ctx.reporter.step('opensearch cluster ready', () => api.request('GET', '/_cluster/health', undefined, { wait_for_status: 'yellow', timeout: '120s' }));
+        await api.request('PUT', `/_snapshot/${repository}`, { type: 'fs', settings: { location: `${containerRepoDir}/${RESTORE_FOLDER}`, readonly: true } });
+        const existing = await userIndices(api);
+        if (existing.length > 0) {
+          await ctx.reporter.step(`opensearch delete ${existing.length} live indices`, () => api.request('DELETE', `/${existing.join(',')}`));
+        }
+        const result = await ctx.reporter.step(`opensearch restore ${snapshot}`, () =>
+          api.request<{ snapshot?: { shards: { total: number; failed: number; successful: number } } }>(
+            'POST',
+            `/_snapshot/${repository}/${snapshot}/_restore`,
+            { indices: '*,-.*', include_global_state: true },
+            { wait_for_completion: 'true' },
+          ),
+          (r) => `${r.snapshot?.shards.successful ?? 0}/${r.snapshot?.shards.total ?? 0} shards`,
+        );
+        const shards = result.snapshot?.shards;
+        if (!shards || shards.failed !== 0 || shards.successful !== shards.total) {
+          throw new OperationError(`OpenSearch restore of ${snapshot} finished with ${shards?.failed ?? '?'} failed shards`, {
+            hint: 'check GET _cat/recovery and the search container logs',
+          });
+        }
+        const restored = details.indices ?? [];
+        if (restored.length > 0) {
+          await pollUntil('the restored indices becoming available', async () => {
+            const health = await api.request<{ status: string }>('GET', `/_cluster/health/${restored.join(',')}`, undefined, { wait_for_status: 'yellow', timeout: '30s' });
+            return health.status === 'red' ? undefined : health;
+          }, 10 * 60_000);
+        }
+      } finally {
+        await api.request('DELETE', `/_snapshot/${repository}`).catch(() => undefined);
+        await api.close().catch(() => undefined);
+        await removeTree(helper('remove restored repository'), `/snapshots/${RESTORE_FOLDER}`).catch(() => undefined);
+      }
+    },
+
+    async fingerprint() {
+      return withSearch(ctx, async (api) => ({ indices: await countDocuments(api, await userIndices(api)) }));
+    },
+  };
+}

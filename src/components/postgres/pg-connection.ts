@@ -1,0 +1,79 @@
+// Connections from hossadm to the stack's Postgres, at the db container's
+// address on its compose network: no port needs publishing on the host.
+import pg from 'pg';
+import { OperationError } from '../../errors.ts';
+import type { RunContext } from '../component.ts';
+import { findServiceContainer, requireRunning } from '../../docker/compose-services.ts';
+import { hostFolderMountedAt } from '../mounted-folder.ts';
+
+export type PgClient = pg.Client;
+
+export async function dbContainer(ctx: RunContext) {
+  const container = await findServiceContainer(ctx.docker, ctx.config.project, ctx.config.postgres.service);
+  requireRunning(container);
+  return container;
+}
+
+export async function connect(ctx: RunContext, database: string): Promise<pg.Client> {
+  const container = await dbContainer(ctx);
+  const host = await ctx.docker.containerAddress(container.id);
+  const client = new pg.Client({
+    host,
+    port: 5432,
+    user: ctx.config.postgres.user,
+    password: ctx.config.postgres.password,
+    database,
+    connectionTimeoutMillis: 10_000,
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new OperationError(`cannot connect to Postgres database "${database}" at ${host}: ${(error as Error).message}`, {
+      hint: `check ${ctx.config.postgres.service} is healthy and the credentials in ${ctx.config.envPath}`,
+      cause: error,
+    });
+  }
+  return client;
+}
+
+export async function withClient<T>(ctx: RunContext, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(ctx, database);
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Exact row counts of every user table, keyed schema.table: the content fingerprint of a database. */
+export async function countRows(client: pg.Client): Promise<Record<string, number>> {
+  const tables = await client.query<{ schema: string; name: string }>(
+    `select n.nspname as schema, c.relname as name
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')
+        and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
+      order by 1, 2`,
+  );
+  const counts: Record<string, number> = {};
+  for (const { schema, name } of tables.rows) {
+    const result = await client.query<{ n: string }>(`select count(*) as n from ${quoteIdent(schema)}.${quoteIdent(name)}`);
+    counts[`${schema}.${name}`] = Number(result.rows[0]!.n);
+  }
+  return counts;
+}
+
+export function majorOf(version: string): number {
+  const match = /(\d+)(?:\.(\d+))?/.exec(version);
+  if (!match) throw new OperationError(`cannot read a Postgres version from "${version}"`);
+  return Number(match[1]);
+}
+
+/** Host side of the db container's backup folder, where dumps pass through pipes. */
+export function dumpFolder(ctx: RunContext, containerId: string): Promise<string> {
+  const { service, containerBackupDir } = ctx.config.postgres;
+  return hostFolderMountedAt(ctx, containerId, service, containerBackupDir, `add "\${BACKUP_ROOT}/.db:${containerBackupDir}" to the ${service} service's volumes and recreate it`);
+}

@@ -1,0 +1,166 @@
+// Postgres restore, in the two situations an operator meets:
+// - fresh host: the dumps and an init script (templates/postgres) go where
+//   the db container's entrypoint finds them on the first start of its empty
+//   data folder; hossadm then checks the script's status file, never assumes.
+// - stack still there: each database is loaded into a new database next to
+//   the live one and swapped in by renames, so a failing pg_restore leaves
+//   the old data in place.
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { OperationError, PreflightError } from '../../errors.ts';
+import type { RestoreContext, RestoreTask } from '../component.ts';
+import { GLOBALS_MEMBER } from './pg-backup.ts';
+import { countRows, dbContainer, dumpFolder, quoteIdent, withClient } from './pg-connection.ts';
+
+const RESTORE_FOLDER = 'hossadm-restore';
+export const INIT_SCRIPT_NAME = 'zz-hossadm-restore.sh';
+const templatePath = fileURLToPath(new URL(`../../../templates/postgres/${INIT_SCRIPT_NAME}`, import.meta.url));
+const SAFE_DB = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * pg_dumpall writes CREATE ROLE then ALTER ROLE for each role. On a server
+ * where a role already exists (initdb's superuser, or one the stack's init
+ * scripts made) CREATE ROLE would stop the load, so it becomes a guarded
+ * create; the ALTER ROLE that follows still sets every attribute and password.
+ */
+export function tolerantGlobals(sql: string): string {
+  return sql.replace(/^CREATE ROLE ([^;]+);$/gm, (_line, role: string) =>
+    `DO $hossadm$ BEGIN CREATE ROLE ${role}; EXCEPTION WHEN duplicate_object THEN NULL; END $hossadm$;`,
+  );
+}
+
+export function postgresRestoreTask(ctx: RestoreContext): RestoreTask {
+  const databases = ((ctx.record.details.databases ?? []) as string[]).filter((d) => typeof d === 'string');
+  const { postgres } = ctx.config;
+  let hostDir = join(postgres.hostBackupDir, RESTORE_FOLDER);
+  const containerDir = `${postgres.containerBackupDir}/${RESTORE_FOLDER}`;
+
+  const exec = async (argv: string[], what: string) => {
+    const container = await dbContainer(ctx);
+    const result = await ctx.docker.exec(container.id, argv, { env: { PGPASSWORD: postgres.password }, user: '0' });
+    if (result.exitCode !== 0) {
+      throw new OperationError(`${what} failed with exit code ${result.exitCode}`, { details: result.stderr.trim() });
+    }
+    return result;
+  };
+
+  const cleanup = async () => {
+    await rm(hostDir, { recursive: true, force: true });
+    if (postgres.initScriptsDir) await rm(join(postgres.initScriptsDir, INIT_SCRIPT_NAME), { force: true });
+  };
+
+  const waitForInitScript = async () => {
+    const statusFile = join(hostDir, 'status');
+    const deadline = Date.now() + 30 * 60_000;
+    for (;;) {
+      const status = (await readFile(statusFile, 'utf8').catch(() => '')).trim();
+      if (status === 'ok') return;
+      if (status.startsWith('failed')) {
+        throw new OperationError(`the restore init script in the db container ${status}`, {
+          hint: `see "docker logs" of the ${postgres.service} container; DB_ROOT now holds a partial database: empty it before retrying`,
+        });
+      }
+      if (Date.now() > deadline) throw new OperationError('the restore init script did not finish within 30 minutes');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+
+  return {
+    async describe() {
+      return databases.map((d) =>
+        ctx.situation === 'fresh'
+          ? `postgres ${d}: loaded by ${INIT_SCRIPT_NAME} on the first start of the empty data folder`
+          : `postgres ${d}: replaced (loaded into a new database, then swapped in by rename)`,
+      );
+    },
+
+    async preflight() {
+      for (const d of databases) {
+        if (!SAFE_DB.test(d)) throw new PreflightError(`database name "${d}" in the archive is not a plain name`);
+      }
+      if (ctx.situation === 'fresh') {
+        if (!postgres.initScriptsDir) throw new PreflightError('DB_INIT_SCRIPTS is not set in the archived .env', { hint: 'set it in .env' });
+        const existing = postgres.dataDir ? await readdir(postgres.dataDir).catch(() => []) : [];
+        if (existing.length > 0) {
+          throw new PreflightError(`DB_ROOT ${postgres.dataDir} already holds a database, so the init-script restore would not run`, {
+            hint: 'restore onto the running stack instead (bring it up first), or empty DB_ROOT',
+          });
+        }
+      } else {
+        const container = await dbContainer(ctx);
+        hostDir = join(await dumpFolder(ctx, container.id), RESTORE_FOLDER);
+      }
+    },
+
+    async receive(member, input) {
+      await mkdir(hostDir, { recursive: true, mode: 0o755 });
+      // Readable by the container's postgres user, which runs the init script;
+      // the files are removed as soon as the restore is proven.
+      const name = member === GLOBALS_MEMBER ? 'globals.raw.sql' : member.replace(/^postgres\//, '');
+      await pipeline(input, createWriteStream(join(hostDir, name), { mode: 0o644 }));
+      if (member === GLOBALS_MEMBER) {
+        const raw = await readFile(join(hostDir, name), 'utf8');
+        await writeFile(join(hostDir, 'globals.sql'), tolerantGlobals(raw), { mode: 0o644 });
+        await rm(join(hostDir, name));
+      }
+    },
+
+    async beforeStart() {
+      await writeFile(join(hostDir, 'databases'), `${databases.join('\n')}\n`, { mode: 0o644 });
+      await rm(join(hostDir, 'status'), { force: true });
+      await mkdir(postgres.initScriptsDir!, { recursive: true });
+      await copyFile(templatePath, join(postgres.initScriptsDir!, INIT_SCRIPT_NAME));
+    },
+
+    async load() {
+      if (ctx.situation === 'fresh') {
+        await ctx.reporter.step('postgres init-script restore', waitForInitScript);
+        await cleanup();
+        return;
+      }
+      await ctx.reporter.step('postgres roles', () =>
+        exec(['psql', '-v', 'ON_ERROR_STOP=1', '--no-psqlrc', '--username', postgres.user, '--dbname', 'postgres', '--file', `${containerDir}/globals.sql`], 'loading roles'),
+      );
+      for (const database of databases) {
+        await ctx.reporter.step(`postgres ${database} (pg_restore)`, () => swapIn(database));
+      }
+      await cleanup();
+    },
+
+    async fingerprint() {
+      const result: Record<string, Record<string, number>> = {};
+      for (const database of databases) result[database] = await withClient(ctx, database, countRows);
+      return result;
+    },
+  };
+
+  async function swapIn(database: string): Promise<void> {
+    const fresh = `${database}__hossadm_new`;
+    const old = `${database}__hossadm_old`;
+    await withClient(ctx, 'postgres', async (client) => {
+      const owner = await client.query<{ owner: string }>(
+        'select pg_get_userbyid(datdba) as owner from pg_database where datname = $1',
+        [database],
+      );
+      await client.query(`drop database if exists ${quoteIdent(fresh)}`);
+      const ownerClause = owner.rows[0] ? ` owner ${quoteIdent(owner.rows[0].owner)}` : '';
+      await client.query(`create database ${quoteIdent(fresh)} template template0${ownerClause}`);
+    });
+    await exec(
+      ['pg_restore', '--exit-on-error', '--single-transaction', '--username', postgres.user, '--dbname', fresh, `${containerDir}/${database}.dump`],
+      `pg_restore of ${database}`,
+    );
+    await withClient(ctx, 'postgres', async (client) => {
+      // Writers are stopped, but a stray session would block the rename.
+      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database]);
+      await client.query(`drop database if exists ${quoteIdent(old)}`);
+      const exists = (await client.query('select 1 from pg_database where datname = $1', [database])).rowCount;
+      if (exists) await client.query(`alter database ${quoteIdent(database)} rename to ${quoteIdent(old)}`);
+      await client.query(`alter database ${quoteIdent(fresh)} rename to ${quoteIdent(database)}`);
+      if (exists) await client.query(`drop database ${quoteIdent(old)} with (force)`);
+    });
+  }
+}

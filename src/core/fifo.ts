@@ -1,0 +1,105 @@
+// Bulk data leaves a container through a named pipe in a bind-mounted
+// folder: the helper (or pg_dump) writes to the pipe and this process reads
+// it, so bytes go straight from the container's file system into the
+// compressor. Measured here, that is as fast as a host-side tar and 25x
+// faster than a container's attached stdout, and no uncompressed copy of
+// the data ever lands on disk.
+import { execFile } from 'node:child_process';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { OperationError } from '../errors.ts';
+
+const run = promisify(execFile);
+
+/** Node has no mkfifo; coreutils' does it without a shell. */
+export async function makeFifo(path: string): Promise<void> {
+  await rm(path, { force: true });
+  try {
+    await run('mkfifo', ['-m', '0600', path]);
+  } catch (error) {
+    throw new OperationError(`cannot create the pipe ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Opening a FIFO blocks until the other side opens it. When the producer
+ * dies before opening its end, this opens and closes that end instead, so
+ * our blocked side wakes up (with EOF or an empty write) rather than hang.
+ */
+async function releaseBlockedOpen(path: string, ourSide: 'read' | 'write'): Promise<void> {
+  const flags = ourSide === 'read' ? constants.O_WRONLY | constants.O_NONBLOCK : constants.O_RDONLY | constants.O_NONBLOCK;
+  try {
+    const handle = await open(path, flags);
+    await handle.close();
+  } catch {
+    // ENXIO: nobody is reading, so nobody is blocked; ENOENT: already gone.
+  }
+}
+
+export interface FifoExchange<T> {
+  /** Host folder that is bind-mounted into the producer or consumer container. */
+  hostDir: string;
+  /** The pipe's file name inside hostDir. */
+  name: string;
+}
+
+/**
+ * Reads what a container writes into a pipe: `consume` gets the read stream
+ * while `produce` makes the container write to `/<mount>/<name>`. Fails if
+ * either side fails; a producer failure wins, since a short read is its symptom.
+ */
+export async function readFromContainer<T>(
+  exchange: FifoExchange<T>,
+  consume: (input: Readable) => Promise<T>,
+  produce: () => Promise<void>,
+): Promise<T> {
+  const path = join(exchange.hostDir, exchange.name);
+  await makeFifo(path);
+  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  const consumed = consume(input);
+  consumed.catch(() => undefined);
+  try {
+    try {
+      await produce();
+    } finally {
+      await releaseBlockedOpen(path, 'read');
+    }
+    return await consumed;
+  } catch (error) {
+    input.destroy();
+    await consumed.catch(() => undefined);
+    throw error;
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+/** The other direction: this process writes into a pipe that a container reads (restore). */
+export async function writeToContainer(
+  exchange: FifoExchange<unknown>,
+  feed: (output: Writable) => Promise<void>,
+  consume: () => Promise<void>,
+): Promise<void> {
+  const path = join(exchange.hostDir, exchange.name);
+  await makeFifo(path);
+  const output = createWriteStream(path);
+  const fed = feed(output);
+  fed.catch(() => undefined);
+  try {
+    try {
+      await consume();
+    } finally {
+      await releaseBlockedOpen(path, 'write');
+    }
+    await fed;
+  } catch (error) {
+    output.destroy();
+    await fed.catch(() => undefined);
+    throw error;
+  } finally {
+    await rm(path, { force: true });
+  }
+}

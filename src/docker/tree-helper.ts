@@ -1,0 +1,141 @@
+// Helper-container scripts that read or write a whole folder tree as tar.
+// The scripts are constants; every variable part (paths, entry names)
+// reaches them as positional arguments, never spliced into shell text.
+import { OperationError } from '../errors.ts';
+import type { DockerClient, Mount } from './types.ts';
+
+/** Counts what is in a tree the same way before backup and after restore. */
+export interface TreeCount {
+  /** Every entry below the root (files, folders, links, ...), the root itself excluded. */
+  entries: number;
+  /** Bytes of regular files, each inode once (hard links are not double-counted). */
+  bytes: number;
+  /** uid:gid and octal mode of the folder itself, where the helper reported them. */
+  owner?: string;
+  mode?: string;
+}
+
+// $1: folder to create; $2: uid:gid; $3: octal mode.
+const MAKE_FOLDER_SCRIPT = `
+set -e
+mkdir -p "$1"
+chown "$2" "$1"
+chmod "$3" "$1"
+echo 'entries 0'
+`;
+
+// $1: folder; $2..: entries to count (default: everything below $1).
+// Prints "entries N" then one "f <inode> <size>" line per regular file; no
+// file names, so names with newlines cannot confuse the parser.
+const COUNT_SCRIPT = `
+set -e
+cd "$1"; shift
+[ "$#" -gt 0 ] || set -- .
+printf 'entries '
+find "$@" -xdev ! -path . -print0 | tr -cd '\\000' | wc -c
+find "$@" -xdev -type f -exec stat -c 'f %i %s' {} +
+`;
+
+// $1: folder; $2: pipe to write the tar to; $3..: entries (default ".").
+const TAR_OUT_SCRIPT = `
+set -e
+dir="$1"; out="$2"; shift 2
+[ "$#" -gt 0 ] || set -- .
+stat -c 'owner %u:%g %a' "$dir"
+${COUNT_SCRIPT.replace('cd "$1"; shift', 'cd "$dir"')}
+tar -c -f "$out" "$@"
+`;
+
+// $1: folder to fill; $2: pipe to read the tar from; $3..: entries to
+// remove first (default: everything in the folder), so no stale file
+// survives. The trailing cat drains what tar leaves unread after its end
+// blocks, so the writer on our side never sees a broken pipe for bytes
+// nobody needed.
+const TAR_IN_SCRIPT = `
+set -e
+dir="$1"; in="$2"; shift 2
+mkdir -p "$dir"
+cd "$dir"
+if [ "$#" -gt 0 ]; then rm -rf -- "$@"; else find . -xdev -mindepth 1 -maxdepth 1 -exec rm -rf {} +; fi
+{ tar -x -f - --numeric-owner; cat > /dev/null; } < "$in"
+${COUNT_SCRIPT.replace('cd "$1"; shift', '')}
+`;
+
+export function parseTreeCount(output: string): TreeCount {
+  let entries: number | undefined;
+  const inodes = new Map<string, number>();
+  for (const line of output.split('\n')) {
+    const entry = /^entries\s+(\d+)$/.exec(line.trim());
+    if (entry) entries = Number(entry[1]);
+    const file = /^f (\d+) (\d+)$/.exec(line.trim());
+    if (file) inodes.set(file[1]!, Number(file[2]));
+  }
+  if (entries === undefined) throw new OperationError(`helper printed no entry count: ${output.slice(0, 200)}`);
+  let bytes = 0;
+  for (const size of inodes.values()) bytes += size;
+  const owner = /^owner (\d+:\d+) ([0-7]+)$/m.exec(output);
+  return owner ? { entries, bytes, owner: owner[1]!, mode: owner[2]! } : { entries, bytes };
+}
+
+export interface TreeHelperRun {
+  docker: DockerClient;
+  image: string;
+  runId: string;
+  purpose: string;
+  mounts: Mount[];
+  signal?: AbortSignal;
+}
+
+async function runScript(run: TreeHelperRun, script: string, args: string[]): Promise<TreeCount> {
+  const result = await run.docker.runHelper({
+    image: run.image,
+    argv: ['sh', '-c', script, 'hossadm-helper', ...args],
+    mounts: run.mounts,
+    purpose: run.purpose,
+    runId: run.runId,
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
+  if (result.exitCode !== 0) {
+    throw new OperationError(`${run.purpose}: helper container exited with ${result.exitCode}`, {
+      details: result.stderr.trim(),
+      hint: 'see the helper\'s error above',
+    });
+  }
+  return parseTreeCount(result.stdout);
+}
+
+/** Counts a tree, then writes it as tar into `pipe` (inside the container). */
+export function tarTreeOut(run: TreeHelperRun, dir: string, pipe: string, entries: string[] = []): Promise<TreeCount> {
+  return runScript(run, TAR_OUT_SCRIPT, [dir, pipe, ...entries]);
+}
+
+/**
+ * Empties `dir` (or removes just `replace` inside it), extracts the tar read
+ * from `pipe` into it, and counts the result (all of it, or the `replace` entries).
+ */
+export function tarTreeIn(run: TreeHelperRun, dir: string, pipe: string, replace: string[] = []): Promise<TreeCount> {
+  return runScript(run, TAR_IN_SCRIPT, [dir, pipe, ...replace]);
+}
+
+/** Counts a tree without copying it (the proof after a restore). */
+export function countTree(run: TreeHelperRun, dir: string, entries: string[] = []): Promise<TreeCount> {
+  return runScript(run, COUNT_SCRIPT, [dir, ...entries]);
+}
+
+/** Creates a folder with the owner and mode a backup recorded (numeric, never guessed). */
+export async function makeFolder(run: TreeHelperRun, dir: string, owner: string, mode: string): Promise<void> {
+  if (!/^\d+:\d+$/.test(owner) || !/^[0-7]{3,4}$/.test(mode)) throw new OperationError(`bad owner ${owner} or mode ${mode} for ${dir}`);
+  await runScript(run, MAKE_FOLDER_SCRIPT, [dir, owner, mode]);
+}
+
+/** Removes a folder's contents as root inside a helper: files owned by other uids included. */
+export async function removeTree(run: TreeHelperRun, dir: string): Promise<void> {
+  await runScript(run, REMOVE_SCRIPT, [dir]);
+}
+
+// $1: folder whose contents to delete (the folder itself stays: it may be a mount point).
+const REMOVE_SCRIPT = `
+set -e
+[ -d "$1" ] && find "$1" -xdev -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+echo 'entries 0'
+`;
