@@ -69,6 +69,10 @@ export interface RestoreContext extends RunContext {
   record: ComponentRecord;
   /** Folder for pipes during the restore. */
   pipeDir: string;
+  /** Engine versions recorded at backup time (manifest.engines). */
+  engines: Record<string, string>;
+  /** --force-version: version skew is a warning, not a refusal. */
+  forceVersion: boolean;
 }
 
 /** A difference found when proving a restore. */

@@ -59,7 +59,15 @@ export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
     async load() {
       const api = await connectSearch(ctx);
       try {
-        await ctx.reporter.step('opensearch cluster ready', () => api.request('GET', '/_cluster/health', undefined, { wait_for_status: 'yellow', timeout: '120s' }));
+        await ctx.reporter.step('opensearch cluster ready', () =>
+          pollUntil('OpenSearch answering', () => api.request<{ status: string }>('GET', '/_cluster/health', undefined, { wait_for_status: 'yellow', timeout: '30s' }).then((h) => (h.status === 'red' ? undefined : h), () => undefined), 10 * 60_000),
+        );
+        const live = (await api.request<{ version: { number: string } }>('GET', '/')).version.number;
+        const saved = ctx.engines.opensearch ?? live;
+        const [liveMajor, savedMajor] = [Number(live.split('.')[0]), Number(saved.split('.')[0])];
+        if (liveMajor < savedMajor || liveMajor > savedMajor + 1) {
+          throw new PreflightError(`OpenSearch ${live} cannot read a snapshot taken by ${saved} (same major or one newer only)`, { hint: 'run the OpenSearch version the backup was taken with' });
+        }
         await api.request('PUT', `/_snapshot/${repository}`, { type: 'fs', settings: { location: `${containerRepoDir}/${RESTORE_FOLDER}`, readonly: true } });
         const existing = await userIndices(api);
         if (existing.length > 0) {

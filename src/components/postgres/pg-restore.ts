@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { RestoreContext, RestoreTask } from '../component.ts';
 import { GLOBALS_MEMBER } from './pg-backup.ts';
-import { countRows, dbContainer, dumpFolder, quoteIdent, withClient } from './pg-connection.ts';
+import { countRows, dbContainer, dumpFolder, majorOf, quoteIdent, withClient } from './pg-connection.ts';
 
 const RESTORE_FOLDER = 'hossadm-restore';
 export const INIT_SCRIPT_NAME = 'zz-hossadm-restore.sh';
@@ -92,6 +92,13 @@ export function postgresRestoreTask(ctx: RestoreContext): RestoreTask {
       } else {
         const container = await dbContainer(ctx);
         hostDir = join(await dumpFolder(ctx, container.id), RESTORE_FOLDER);
+        const live = await withClient(ctx, 'postgres', async (c) => (await c.query<{ server_version: string }>('show server_version')).rows[0]!.server_version);
+        const saved = ctx.engines.postgresServer;
+        if (saved && majorOf(saved) !== majorOf(live)) {
+          const message = `the archive's databases come from Postgres ${saved}, the running server is ${live}`;
+          if (!ctx.forceVersion) throw new PreflightError(message, { hint: 'run the Postgres major version the backup was taken with, or add --force-version' });
+          ctx.reporter.warn(`${message}; going on because of --force-version`);
+        }
       }
     },
 

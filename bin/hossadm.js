@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Installed entry point: runs the compiled CLI.
+import '../dist/cli/main.js';

@@ -1,0 +1,41 @@
+// hossadm backup: options -> runBackup -> one result on stdout.
+import type { Command } from 'commander';
+import { components } from '../components/index.ts';
+import { loadStackConfig } from '../config/stack-config.ts';
+import { runBackup, type BackupResult } from '../core/backup.ts';
+import type { Codec } from '../archive/codec.ts';
+import { EngineClient } from '../docker/client.ts';
+import { UsageError } from '../errors.ts';
+import { type CommandRunner } from './runner.ts';
+import { toolVersion } from './options.ts';
+
+const CODECS: readonly Codec[] = ['zstd', 'gzip', 'none'];
+
+function render(result: BackupResult): string {
+  if (result.dryRun) return ['Backup plan (nothing was done):', ...result.plan.map((l) => `  - ${l}`)].join('\n');
+  const lines = [`Backup written: ${result.archive}`, `  size ${result.bytes} bytes, ${result.members?.length} members, ${result.seconds}s`];
+  const c = result.consistency!;
+  lines.push(`  consistency: ${c.mode}${c.mode === 'cold' ? `, writers stopped ${c.windowSeconds}s (${c.stopped.map((s) => `${s.service} ${s.seconds}s`).join(', ') || 'none running'})` : ' (volumes copied live)'}`);
+  for (const m of result.members ?? []) lines.push(`  ${m.name.padEnd(36)} ${String(m.size).padStart(12)}  ${m.sha256.slice(0, 16)}`);
+  return lines.join('\n');
+}
+
+export function registerBackup(program: Command, run: CommandRunner): void {
+  program
+    .command('backup')
+    .description('back up the whole stack (config, volumes, Postgres, OpenSearch) into one verified archive')
+    .option('--hot', 'keep every service running; volumes are copied live (recorded in the manifest)', false)
+    .option('--compress <codec>', `archive compression: ${CODECS.join(', ')}`, 'zstd')
+    .option('--dry-run', 'print the plan and change nothing', false)
+    .action((opts: { hot: boolean; compress: string; dryRun: boolean }) =>
+      run(async (session, signal) => {
+        if (!CODECS.includes(opts.compress as Codec)) throw new UsageError(`--compress must be one of ${CODECS.join(', ')}, not "${opts.compress}"`);
+        const config = await loadStackConfig(session.profile, session.source);
+        const result = await runBackup(
+          { config, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, components, signal, toolVersion },
+          { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun },
+        );
+        return { json: result, text: render(result) };
+      }),
+    );
+}

@@ -1,0 +1,43 @@
+// The command line: commander parses into typed options and each command
+// calls one core function. Nothing here touches process: main.ts does.
+import { Command, CommanderError } from 'commander';
+import { exitCodeMeaning } from '../errors.ts';
+import { registerBackup } from './backup-command.ts';
+import { openSession, toolVersion, type GlobalOptions } from './options.ts';
+import { registerRestore } from './restore-command.ts';
+import type { CommandRunner } from './runner.ts';
+
+export interface ProgramIO {
+  environment: Record<string, string | undefined>;
+  stdinIsTTY: boolean;
+  signal: AbortSignal;
+  write: (text: string) => void;
+}
+
+export function buildProgram(io: ProgramIO): Command {
+  const program = new Command();
+  program
+    .name('hossadm')
+    .description('Consistent backup and exact restore of a Docker Compose stack (HOSS)')
+    .version(toolVersion, '-V, --version')
+    .option('--config-dir <dir>', 'the stack configuration folder (default: $HOSS_DIR or ~/.hoss)')
+    .option('--profile <name>', 'stack profile', 'hoss')
+    .option('--json', 'print the result as JSON on stdout', false)
+    .option('-q, --quiet', 'no progress on stderr', false)
+    .option('-y, --yes', 'answer yes to every confirmation (for scripts)', false)
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText('after', `\nExit codes:\n${Object.entries(exitCodeMeaning).map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`).join('\n')}`);
+
+  const run: CommandRunner = async (work) => {
+    const options = program.opts<GlobalOptions>();
+    const session = await openSession(options, io.environment, io.stdinIsTTY);
+    const output = await work(session, io.signal);
+    io.write(options.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
+  };
+  registerBackup(program, run);
+  registerRestore(program, run);
+  return program;
+}
+
+export { CommanderError };

@@ -1,0 +1,52 @@
+// hossadm restore [archive]: without an archive, the operator picks one of
+// BACKUP_ROOT/backups, newest first.
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { components } from '../components/index.ts';
+import { listArchives } from '../core/catalog.ts';
+import { runRestore, type RestoreResult } from '../core/restore.ts';
+import { loadStackConfig } from '../config/stack-config.ts';
+import { EngineClient } from '../docker/client.ts';
+import { ConfigError, UsageError } from '../errors.ts';
+import type { Session } from './options.ts';
+import type { CommandRunner } from './runner.ts';
+
+function render(result: RestoreResult): string {
+  if (result.dryRun) return [`Restore plan for ${result.archive} (nothing was done):`, ...result.plan.map((l) => `  - ${l}`)].join('\n');
+  return [
+    `Restored ${result.archive} (${result.situation === 'fresh' ? 'fresh host' : 'in place'}) in ${result.seconds}s`,
+    `  content matches the manifest${result.warnings.length ? ` (${result.warnings.length} live-copied values differ, see warnings)` : ''}`,
+  ].join('\n');
+}
+
+async function chooseArchive(session: Session): Promise<string> {
+  const config = await loadStackConfig(session.profile, session.source).catch(() => undefined);
+  if (!config) throw new UsageError('name the archive to restore (no stack configuration here to find backups in)');
+  const entries = (await listArchives(config.backupsDir)).filter((e) => e.manifest);
+  if (entries.length === 0) throw new ConfigError(`no backups in ${config.backupsDir}`, { hint: 'name the archive to restore' });
+  return session.prompter.select(
+    'Which backup should be restored?',
+    entries.map((e) => ({
+      name: `${e.manifest!.createdAt}  ${(e.bytes / 1e6).toFixed(1)} MB  stack ${e.manifest!.stackVersion ?? '?'}  ${e.manifest!.consistency.mode}  ${e.name}`,
+      value: e.path,
+    })),
+  );
+}
+
+export function registerRestore(program: Command, run: CommandRunner): void {
+  program
+    .command('restore [archive]')
+    .description('restore the stack from an archive, on a fresh host or over the running stack, and prove the result')
+    .option('--dry-run', 'validate the archive, print the plan and change nothing', false)
+    .option('--force-version', 'restore even if stack or engine versions differ from the archive (warns)', false)
+    .action((archive: string | undefined, opts: { dryRun: boolean; forceVersion: boolean }) =>
+      run(async (session, signal) => {
+        const path = archive ? resolve(archive) : await chooseArchive(session);
+        const result = await runRestore(
+          { profile: session.profile, source: session.source, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, components, signal },
+          { archive: path, dryRun: opts.dryRun, forceVersion: opts.forceVersion },
+        );
+        return { json: result, text: render(result) };
+      }),
+    );
+}

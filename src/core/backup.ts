@@ -1,0 +1,183 @@
+// The backup engine: plan, check, act, verify. It runs the components in
+// their fixed order through three phases and keeps the writing services
+// stopped only during the freeze phase. Everything it touches comes in as a
+// parameter, so tests can drive it with fakes and the CLI stays thin.
+import { mkdir, readFile, statfs, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { writeArchive } from '../archive/archive-writer.ts';
+import type { Codec } from '../archive/codec.ts';
+import type { BackupContext, BackupFacts, BackupTask, Component, ComponentRecord, ConsistencyMode } from '../components/component.ts';
+import type { StackConfig } from '../config/stack-config.ts';
+import { projectContainers } from '../docker/compose-services.ts';
+import type { DockerClient } from '../docker/types.ts';
+import { PreflightError, StackError } from '../errors.ts';
+import type { Prompter } from '../ui/prompter.ts';
+import type { Reporter } from '../ui/reporter.ts';
+import { acquireLock } from './lock.ts';
+import { archiveStamp, FORMAT_VERSION, type Manifest, STACK_ENV_MEMBER, type StoppedService } from './manifest.ts';
+import { Staging } from './staging.ts';
+import { startWriters, stopWriters, writerContainers, type StoppedWriters } from './writers.ts';
+
+export interface BackupOptions {
+  mode: ConsistencyMode;
+  codec: Codec;
+  dryRun: boolean;
+}
+
+export interface BackupDeps {
+  config: StackConfig;
+  docker: DockerClient;
+  reporter: Reporter;
+  prompter: Prompter;
+  components: readonly Component[];
+  signal: AbortSignal;
+  toolVersion: string;
+  now?: () => Date;
+}
+
+export interface BackupResult {
+  dryRun: boolean;
+  plan: string[];
+  archive?: string;
+  bytes?: number;
+  members?: { name: string; size: number; sha256: string }[];
+  consistency?: Manifest['consistency'];
+  seconds?: number;
+}
+
+const EXTENSION: Record<Codec, string> = { zstd: '.tar.zst', gzip: '.tar.gz', none: '.tar' };
+
+export function archiveName(now: Date, codec: Codec): string {
+  return `hoss-backup-${archiveStamp(now)}${EXTENSION[codec]}`;
+}
+
+/** The plan is pure: what --dry-run prints and what the run then does. */
+export function planBackup(config: StackConfig, options: BackupOptions, components: readonly Component[]): string[] {
+  const window = options.mode === 'cold'
+    ? `stop the writing services (all but ${config.dataServices.join(', ')}) for the freeze phase only, then start them again`
+    : 'hot: keep every service running; volumes are copied live and the manifest says so';
+  return [
+    `stack ${config.project} (profile ${config.profile.name}, version ${config.stackVersion ?? 'unknown'}), config ${config.configDir}`,
+    `pre-flight: engine, containers, versions, snapshot repository, free space, lock on ${config.backupRoot}`,
+    ...components.flatMap((c) => c.planBackup(config).map((line) => `${c.id}: ${line}`)),
+    window,
+    `stage in ${config.stagingDir}, then write ${join(config.backupsDir, `hoss-backup-<UTC>${EXTENSION[options.codec]}`)} (${options.codec}, mode 0600) atomically`,
+  ];
+}
+
+async function freeBytes(path: string): Promise<number> {
+  const stats = await statfs(path);
+  return stats.bavail * stats.bsize;
+}
+
+export async function runBackup(deps: BackupDeps, options: BackupOptions): Promise<BackupResult> {
+  const { config, docker, reporter, components } = deps;
+  const now = deps.now ?? (() => new Date());
+  const plan = planBackup(config, options, components);
+  if (options.dryRun) return { dryRun: true, plan };
+
+  const startedAt = Date.now();
+  const engine = await reporter.step('docker engine', () => docker.ping(), (v) => `version ${v.version}`);
+  const containers = await projectContainers(docker, config.project);
+  if (containers.length === 0) {
+    throw new StackError(`no containers of compose project "${config.project}" exist`, {
+      hint: `bring the stack up, or set COMPOSE_PROJECT_NAME in ${config.envPath} to its project name`,
+    });
+  }
+  await mkdir(config.backupsDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireLock(config.backupRoot, 'backup', (m) => reporter.warn(m));
+  const runId = archiveStamp(now()).toLowerCase();
+  const staging = new Staging(config.stagingDir, options.codec, deps.signal);
+  const ctx: BackupContext = { config, docker, reporter, runId, signal: deps.signal, containers, staging, mode: options.mode };
+  const tasks: BackupTask[] = [];
+  let stopped: StoppedWriters | undefined;
+  let downtime: StoppedService[] = [];
+  let windowSeconds = 0;
+  try {
+    const swept = await docker.removeHelpers();
+    if (swept > 0) reporter.warn(`removed ${swept} helper container(s) left by an interrupted run`);
+    if (await access(config.stagingDir).then(() => true, () => false)) {
+      const replace = await deps.prompter.confirm(`${config.stagingDir} holds a partial backup. Delete partial backup and create new?`, true);
+      if (!replace) throw new PreflightError(`a partial backup is in ${config.stagingDir}`, { hint: 'move it away or answer yes' });
+      await staging.remove();
+    }
+
+    const facts: BackupFacts[] = [];
+    await reporter.step('pre-flight checks', async () => {
+      for (const component of components) facts.push(await component.preflightBackup(ctx));
+    });
+    const estimated = facts.reduce((sum, f) => sum + f.estimatedBytes, 0);
+    const free = await freeBytes(config.backupRoot);
+    // Staged members plus the final archive, both at most the raw size.
+    const needed = 2 * estimated + 64 * 1024 * 1024;
+    if (free < needed) {
+      throw new PreflightError(`${config.backupRoot} has ${free} bytes free; this backup may need up to ${needed}`, {
+        hint: 'free space there or point BACKUP_ROOT at a larger disk',
+      });
+    }
+
+    await staging.create();
+    await staging.add('config', STACK_ENV_MEMBER, Readable.from([await readFile(config.envPath)]));
+    for (const component of components) tasks.push(component.backup(ctx));
+    for (const task of tasks) await task.prepare?.();
+
+    if (options.mode === 'cold') {
+      const writers = writerContainers(containers, config.dataServices);
+      stopped = await reporter.step(`stop writers (${writers.map((w) => w.service).join(', ') || 'none'})`, () => stopWriters(docker, writers));
+    }
+    const windowStart = Date.now();
+    try {
+      for (const task of tasks) await task.freeze?.();
+    } finally {
+      if (stopped) {
+        const toStart = stopped;
+        stopped = undefined;
+        downtime = await reporter.step('start writers', () => startWriters(docker, toStart), (d) => d.map((s) => `${s.service} ${s.seconds}s`).join(', ') || 'none');
+      }
+      windowSeconds = Math.round((Date.now() - windowStart) / 100) / 10;
+    }
+
+    const records: Record<string, ComponentRecord> = {};
+    for (const [index, task] of tasks.entries()) records[components[index]!.id] = await task.finish();
+
+    const versions = Object.assign({ docker: engine.version }, ...facts.map((f) => f.versions)) as Record<string, string>;
+    const createdAt = now();
+    const manifest: Manifest = {
+      formatVersion: FORMAT_VERSION,
+      tool: { name: 'hossadm', version: deps.toolVersion },
+      profile: config.profile.name,
+      createdAt: createdAt.toISOString(),
+      project: config.project,
+      stackVersion: config.stackVersion ?? null,
+      codec: options.codec,
+      consistency: { mode: options.mode, stopped: downtime, windowSeconds },
+      engines: versions,
+      components: records,
+      members: staging.members.map((m) => ({ name: m.name, component: m.component, size: m.size, sha256: m.sha256 })),
+    };
+    const finalPath = join(config.backupsDir, archiveName(createdAt, options.codec));
+    const written = await reporter.step('write archive', () =>
+      writeArchive({ finalPath, codec: options.codec, manifest, members: staging.members, mtime: createdAt, signal: deps.signal }),
+      (w) => `${w.path} (${w.bytes} bytes)`,
+    );
+    await staging.remove();
+    return {
+      dryRun: false,
+      plan,
+      archive: written.path,
+      bytes: written.bytes,
+      members: manifest.members.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+      consistency: manifest.consistency,
+      seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    };
+  } catch (error) {
+    for (const task of [...tasks].reverse()) await task.abort?.().catch(() => undefined);
+    if (stopped) await startWriters(docker, stopped).catch((e) => reporter.warn(`could not start writers again: ${(e as Error).message}`));
+    await docker.removeHelpers({ runId }).catch(() => undefined);
+    await staging.remove().catch(() => reporter.warn(`partial staging left in ${config.stagingDir}`));
+    throw error;
+  } finally {
+    await lock.release();
+  }
+}

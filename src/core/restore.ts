@@ -1,0 +1,208 @@
+// The restore engine. It validates the whole archive (every member's
+// sha256, the manifest, versions, space) before it changes a byte, then
+// places every member with its component, loads the data services, and
+// proves the result by recomputing the content fingerprint.
+import { createHash } from 'node:crypto';
+import { access, mkdir, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { readArchiveMembers } from '../archive/archive-reader.ts';
+import { verifyArchive } from '../archive/verify-archive.ts';
+import { compareFingerprints, type Component, type Difference, type RestoreContext, type RestoreSituation, type RestoreTask } from '../components/component.ts';
+import { parseEnv } from '../config/env-file.ts';
+import type { Profile } from '../config/profile.ts';
+import { loadStackConfig, resolveConfigDir, stackConfigFromEnv, type ConfigSource, type StackConfig } from '../config/stack-config.ts';
+import { projectContainers } from '../docker/compose-services.ts';
+import type { DockerClient } from '../docker/types.ts';
+import { ArchiveError, DeclinedError, MismatchError, PreflightError } from '../errors.ts';
+import type { Prompter } from '../ui/prompter.ts';
+import type { Reporter } from '../ui/reporter.ts';
+import { acquireLock } from './lock.ts';
+import { MANIFEST_MEMBER, STACK_ENV_MEMBER, type Manifest } from './manifest.ts';
+import { startStack, waitForServices, type StackStarter } from './stack-start.ts';
+import { startWriters, stopWriters, writerContainers, type StoppedWriters } from './writers.ts';
+
+export interface RestoreOptions {
+  archive: string;
+  dryRun: boolean;
+  forceVersion: boolean;
+}
+
+export interface RestoreDeps {
+  profile: Profile;
+  source: ConfigSource;
+  docker: DockerClient;
+  reporter: Reporter;
+  prompter: Prompter;
+  components: readonly Component[];
+  signal: AbortSignal;
+  starter?: StackStarter;
+}
+
+export interface RestoreResult {
+  dryRun: boolean;
+  situation: RestoreSituation;
+  plan: string[];
+  archive: string;
+  differences: Difference[];
+  warnings: Difference[];
+  seconds: number;
+}
+
+/** Reads the archived .env without unpacking anything else (it is member 1). */
+async function archivedEnv(path: string): Promise<string> {
+  for await (const member of readArchiveMembers(path)) {
+    if (member.name === STACK_ENV_MEMBER) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of member.stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    }
+    member.stream.resume();
+    if (member.name !== MANIFEST_MEMBER) break;
+  }
+  throw new ArchiveError(`the archive has no ${STACK_ENV_MEMBER}`, { member: STACK_ENV_MEMBER });
+}
+
+/** Re-checks each member's sha256 as it streams in the second pass: the file could have changed since the first. */
+function checked(name: string, expected: string): Transform {
+  const hash = createHash('sha256');
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      const actual = hash.digest('hex');
+      callback(actual === expected ? null : new ArchiveError(`${name} changed while it was being restored (sha256 ${actual})`, { member: name }));
+    },
+  });
+}
+
+export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Promise<RestoreResult> {
+  const { docker, reporter, components } = deps;
+  const startedAt = Date.now();
+
+  const verified = await reporter.step(`verify ${options.archive}`, () => verifyArchive(options.archive, { signal: deps.signal }), (v) => `${v.members.length} members, checksums match`);
+  const manifest = verified.manifest as Manifest;
+  for (const member of manifest.members) {
+    if (member.name !== STACK_ENV_MEMBER && !components.some((c) => c.ownsMember(member.name))) {
+      throw new ArchiveError(`member ${member.name} belongs to no component this hossadm knows`, { member: member.name, hint: 'upgrade hossadm' });
+    }
+  }
+  if (manifest.profile !== deps.profile.name) {
+    throw new ArchiveError(`the archive is a backup of a "${manifest.profile}" stack, not "${deps.profile.name}"`);
+  }
+
+  const configDir = resolveConfigDir(deps.profile, deps.source);
+  const archived = stackConfigFromEnv(deps.profile, configDir, parseEnv(await archivedEnv(options.archive), STACK_ENV_MEMBER), deps.source.home);
+  await docker.ping();
+  const liveEnvExists = await access(join(configDir, '.env')).then(() => true, () => false);
+  let config: StackConfig = archived;
+  let situation: RestoreSituation = 'fresh';
+  if (liveEnvExists) {
+    config = await loadStackConfig(deps.profile, deps.source);
+    situation = 'in-place';
+  }
+  const containers = await projectContainers(docker, config.project);
+  if (situation === 'fresh' && containers.length > 0) {
+    throw new PreflightError(`containers of project "${config.project}" exist but ${configDir}/.env does not`, {
+      hint: `remove the containers (docker compose -p ${config.project} down) for a fresh-host restore, or restore the .env first`,
+    });
+  }
+  if (situation === 'in-place' && containers.filter((c) => c.state === 'running').length === 0) {
+    throw new PreflightError(`${configDir}/.env exists but no container of project "${config.project}" runs`, {
+      hint: 'bring the stack up to restore in place, or move the config folder aside to restore as on a fresh host',
+    });
+  }
+
+  const runId = `restore-${Date.now().toString(36)}`;
+  const pipeDir = join(config.backupRoot, '.restore');
+  const contexts = new Map<string, RestoreContext>();
+  const tasks = new Map<string, RestoreTask>();
+  for (const component of components) {
+    const record = manifest.components[component.id];
+    if (!record) continue;
+    const ctx: RestoreContext = { config, docker, reporter, runId, signal: deps.signal, containers, situation, record, pipeDir, forceVersion: options.forceVersion, engines: manifest.engines };
+    contexts.set(component.id, ctx);
+    tasks.set(component.id, component.restore(ctx));
+  }
+
+  await reporter.step('pre-flight checks', async () => {
+    if (situation === 'in-place' && (config.stackVersion ?? null) !== manifest.stackVersion) {
+      const message = `the archive is of stack version ${manifest.stackVersion ?? 'unknown'} but the running stack is ${config.stackVersion ?? 'unknown'}`;
+      if (!options.forceVersion) throw new PreflightError(message, { hint: 'run the version the backup was taken from (hossadm upgrade --to it), or add --force-version' });
+      reporter.warn(`${message}; going on because of --force-version`);
+    }
+    for (const task of tasks.values()) await task.preflight();
+    const needed = manifest.members.filter((m) => m.name.startsWith('postgres/') || m.name.startsWith('opensearch/')).reduce((s, m) => s + m.size, 0);
+    await mkdir(config.backupRoot, { recursive: true, mode: 0o700 });
+    const stats = await statfs(config.backupRoot);
+    if (stats.bavail * stats.bsize < needed + 64 * 1024 * 1024) {
+      throw new PreflightError(`${config.backupRoot} has ${stats.bavail * stats.bsize} bytes free; the restore stages ${needed} bytes there`, { hint: 'free space there' });
+    }
+  });
+
+  const plan: string[] = [`${situation === 'fresh' ? 'fresh host' : 'in place, over the running stack'}: project ${config.project}, config ${configDir}`];
+  for (const task of tasks.values()) plan.push(...(await task.describe()));
+  if (situation === 'fresh') plan.push('then start the stack, wait for every service, load Postgres and OpenSearch');
+  else plan.push(`the writing services are stopped during the restore and started again afterwards`);
+  plan.push('finally prove the result against the manifest fingerprint');
+  if (options.dryRun) return { dryRun: true, situation, plan, archive: options.archive, differences: [], warnings: [], seconds: 0 };
+
+  if (situation === 'in-place') {
+    for (const line of plan) reporter.info(`  ${line}`);
+    const yes = await deps.prompter.confirm(`Replace the data of stack "${config.project}" with the backup from ${manifest.createdAt}?`, false);
+    if (!yes) throw new DeclinedError('restore declined; nothing was changed');
+  }
+
+  const lock = await acquireLock(config.backupRoot, 'restore', (m) => reporter.warn(m));
+  let stopped: StoppedWriters | undefined;
+  try {
+    await mkdir(pipeDir, { recursive: true, mode: 0o700 });
+    if (situation === 'in-place') {
+      const writers = writerContainers(containers, config.dataServices);
+      stopped = await reporter.step(`stop writers (${writers.map((w) => w.service).join(', ') || 'none'})`, () => stopWriters(docker, writers));
+    }
+    const expected = new Map(manifest.members.map((m) => [m.name, m]));
+    for await (const member of readArchiveMembers(options.archive, { signal: deps.signal })) {
+      if (member.name === MANIFEST_MEMBER || member.name === STACK_ENV_MEMBER) {
+        member.stream.resume();
+        await new Promise((r) => member.stream.once('end', r));
+        continue;
+      }
+      const component = components.find((c) => c.ownsMember(member.name))!;
+      const input = member.stream.pipe(checked(member.name, expected.get(member.name)!.sha256));
+      await tasks.get(component.id)!.receive(member.name, input);
+    }
+    if (situation === 'fresh') {
+      for (const task of tasks.values()) await task.beforeStart?.();
+      await reporter.step('start the stack', () => (deps.starter ?? startStack)(config));
+      await waitForServices(docker, config, reporter);
+    }
+    for (const task of tasks.values()) await task.load?.();
+  } finally {
+    if (stopped) {
+      const toStart = stopped;
+      await reporter.step('start writers', () => startWriters(docker, toStart)).catch((e) => reporter.warn(`could not start writers: ${(e as Error).message}`));
+    }
+    await docker.removeHelpers({ runId }).catch(() => undefined);
+    await lock.release();
+  }
+
+  const differences: Difference[] = [];
+  const warnings: Difference[] = [];
+  await reporter.step('prove the restore against the manifest', async () => {
+    for (const [id, task] of tasks) {
+      const record = manifest.components[id]!;
+      const found = compareFingerprints(id, record.fingerprint, await task.fingerprint());
+      (record.live ? warnings : differences).push(...found);
+    }
+  }, () => (differences.length === 0 ? 'identical' : `${differences.length} differences`));
+  for (const w of warnings) reporter.warn(`${w.component} ${w.key}: saved ${w.expected ?? 'absent'}, now ${w.actual ?? 'absent'} (copied live, so not an error)`);
+  if (differences.length > 0) {
+    throw new MismatchError(`restored content differs from the archive in ${differences.length} place(s)`, {
+      details: differences.map((d) => `${d.component} ${d.key}: expected ${d.expected ?? 'absent'}, found ${d.actual ?? 'absent'}`).join('\n'),
+    });
+  }
+  return { dryRun: false, situation, plan, archive: options.archive, differences, warnings, seconds: Math.round((Date.now() - startedAt) / 100) / 10 };
+}

@@ -1,0 +1,83 @@
+// Starting a stack on a fresh host after its files and volumes are back:
+// with the operator's own command when .env names one (e.g. `make up
+// DETACH=true`), otherwise with Compose (v2 plugin or v1 binary) on the
+// compose files .env lists. Then wait until every container runs and is
+// healthy where it has a health check.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { StackConfig } from '../config/stack-config.ts';
+import { projectContainers } from '../docker/compose-services.ts';
+import type { DockerClient } from '../docker/types.ts';
+import { OperationError, PreflightError, StackError } from '../errors.ts';
+import type { Reporter } from '../ui/reporter.ts';
+
+const run = promisify(execFile);
+
+export type StackStarter = (config: StackConfig) => Promise<void>;
+
+async function composeCommand(): Promise<string[]> {
+  try {
+    await run('docker', ['compose', 'version']);
+    return ['docker', 'compose'];
+  } catch {
+    try {
+      await run('docker-compose', ['version']);
+      return ['docker-compose'];
+    } catch {
+      throw new PreflightError('neither "docker compose" nor "docker-compose" is installed', { hint: 'install Docker Compose, or set HOSSADM_UP_COMMAND in .env' });
+    }
+  }
+}
+
+export function upArgv(config: StackConfig, compose: string[]): string[] {
+  if (config.compose.upCommand) return config.compose.upCommand.split(/\s+/).filter(Boolean);
+  if (config.compose.files.length === 0) {
+    throw new PreflightError('the archived .env names no compose files (COMPOSE_FILE) and no HOSSADM_UP_COMMAND', {
+      hint: 'add COMPOSE_FILE=<paths> or HOSSADM_UP_COMMAND="make up DETACH=true" to .env',
+    });
+  }
+  return [...compose, '--env-file', config.envPath, '-p', config.project, ...config.compose.files.flatMap((f) => ['-f', f]), 'up', '-d'];
+}
+
+export async function startStack(config: StackConfig): Promise<void> {
+  const argv = upArgv(config, config.compose.upCommand ? [] : await composeCommand());
+  try {
+    await run(argv[0]!, argv.slice(1), {
+      cwd: config.compose.workdir ?? config.configDir,
+      env: { ...process.env, [config.profile.configDirVariable]: config.configDir },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new OperationError(`starting the stack with "${argv.join(' ')}" failed`, { details: stderr.trim().split('\n').slice(-15).join('\n'), cause: error });
+  }
+}
+
+export async function waitForServices(docker: DockerClient, config: StackConfig, reporter: Reporter, timeoutMs = 10 * 60_000): Promise<void> {
+  await reporter.step('wait for every service', async (handle) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const containers = await projectContainers(docker, config.project);
+      const waiting: string[] = [];
+      for (const c of containers) {
+        if (c.state !== 'running') {
+          if (c.state === 'exited' || c.state === 'dead') {
+            const info = await docker.inspectContainer(c.id);
+            if (info.RestartCount === 0 && info.HostConfig.RestartPolicy?.Name !== 'always' && info.HostConfig.RestartPolicy?.Name !== 'unless-stopped') {
+              throw new StackError(`service ${c.service} exited with code ${info.State.ExitCode} after start`, { hint: `see docker logs ${c.name}` });
+            }
+          }
+          waiting.push(c.service);
+          continue;
+        }
+        const info = await docker.inspectContainer(c.id);
+        const health = info.State.Health?.Status;
+        if (health && health !== 'healthy') waiting.push(`${c.service} (${health})`);
+      }
+      if (containers.length > 0 && waiting.length === 0) return;
+      handle.update(`waiting for ${waiting.join(', ') || 'containers'}`);
+      if (Date.now() > deadline) throw new StackError(`services not ready after ${timeoutMs / 60_000} minutes: ${waiting.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  });
+}
