@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compareFingerprints } from '../../src/components/component.ts';
+import { tolerantGlobals } from '../../src/components/postgres/pg-restore.ts';
+import { parseTreeCount } from '../../src/docker/tree-helper.ts';
+import { pickServiceContainer } from '../../src/docker/compose-services.ts';
+import type { ContainerInfo } from '../../src/docker/types.ts';
+import { archiveStamp, FORMAT_VERSION, parseManifest } from '../../src/core/manifest.ts';
+import { ArchiveError, StackError } from '../../src/errors.ts';
+
+test('tree counts dedupe hard links and read the folder owner', () => {
+  const out = 'owner 1000:1000 755\nentries 4\nf 11 100\nf 11 100\nf 12 5\n';
+  assert.deepEqual(parseTreeCount(out), { entries: 4, bytes: 105, owner: '1000:1000', mode: '755' });
+  assert.throws(() => parseTreeCount('garbage'), /no entry count/);
+});
+
+test('globals load tolerates roles that already exist, keeps every ALTER ROLE', () => {
+  const sql = 'CREATE ROLE postgres;\nALTER ROLE postgres WITH SUPERUSER PASSWORD \'x\';\nCREATE ROLE "hoss core";\n';
+  const out = tolerantGlobals(sql);
+  assert.match(out, /DO \$hossadm\$ BEGIN CREATE ROLE postgres; EXCEPTION WHEN duplicate_object THEN NULL; END \$hossadm\$;/);
+  assert.match(out, /CREATE ROLE "hoss core"; EXCEPTION/);
+  assert.match(out, /^ALTER ROLE postgres WITH SUPERUSER PASSWORD 'x';$/m);
+});
+
+test('fingerprint comparison names every differing key', () => {
+  const diff = compareFingerprints('postgres', { hoss_core: { 'public.a': 3, 'public.b': 1 } }, { hoss_core: { 'public.a': 4, 'public.c': 1 } });
+  assert.deepEqual(diff.map((d) => [d.key, d.expected, d.actual]), [
+    ['hoss_core.public.a', 3, 4],
+    ['hoss_core.public.b', 1, undefined],
+    ['hoss_core.public.c', undefined, 1],
+  ]);
+  assert.deepEqual(compareFingerprints('x', { g: { k: 1 } }, { g: { k: 1 } }), []);
+});
+
+const container = (over: Partial<ContainerInfo>): ContainerInfo => ({
+  id: 'id', name: 'n', image: 'i', state: 'running', project: 'server', service: 'db', labels: {}, ...over,
+});
+
+test('services are found by compose labels, v1 and v2 names alike', () => {
+  const v1 = container({ id: 'a', name: 'server_db_1' });
+  const v2 = container({ id: 'b', name: 'server-db-1', service: 'opensearch' });
+  assert.equal(pickServiceContainer([v1, v2], 'server', 'db').id, 'a');
+  assert.equal(pickServiceContainer([v1, v2], 'server', 'opensearch').id, 'b');
+  assert.throws(() => pickServiceContainer([v1], 'server', 'ldap'), (e: unknown) => e instanceof StackError && /service "ldap" of compose project "server"/.test(e.message));
+  const oneoff = container({ id: 'c', labels: { 'com.docker.compose.oneoff': 'True' } });
+  assert.throws(() => pickServiceContainer([oneoff], 'server', 'db'), StackError);
+});
+
+test('manifest parsing refuses foreign, newer and malformed manifests', () => {
+  const good = {
+    formatVersion: FORMAT_VERSION, tool: { name: 'hossadm', version: '0.1.0' }, profile: 'hoss', createdAt: 'x', project: 'server',
+    stackVersion: null, codec: 'zstd', consistency: { mode: 'cold', stopped: [], windowSeconds: 0 }, engines: {},
+    components: { config: { details: {}, fingerprint: {}, live: false } },
+    members: [{ name: 'config.tar', component: 'config', size: 1, sha256: 'a'.repeat(64) }],
+  };
+  assert.equal(parseManifest(JSON.stringify(good)).project, 'server');
+  assert.throws(() => parseManifest('{'), ArchiveError);
+  assert.throws(() => parseManifest(JSON.stringify({ ...good, tool: { name: 'other' } })), /not written by hossadm/);
+  assert.throws(() => parseManifest(JSON.stringify({ ...good, formatVersion: 99 })), /format 99 is newer/);
+  assert.throws(() => parseManifest(JSON.stringify({ ...good, members: [{ name: 'x', size: 1, sha256: 'zz', component: 'c' }] })), /malformed member/);
+});
+
+test('archive stamps sort and carry no colons', () => {
+  assert.equal(archiveStamp(new Date('2026-11-22T09:03:04.567Z')), '20261122T090304Z');
+});
