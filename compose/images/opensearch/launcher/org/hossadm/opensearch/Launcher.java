@@ -89,10 +89,9 @@ public final class Launcher {
         } catch (Throwable t) {
             // Logging may not be configured yet, so the cause goes to stderr too:
             // a container that exits at start must say why in `docker logs`.
-            System.err.println("opensearch: fatal error while starting the node: " + t);
-            for (Throwable c = t.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-                System.err.println("  caused by: " + c);
-            }
+            Throwable root = t;
+            while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+            System.err.println("opensearch: fatal error while starting the node: " + root);
             t.printStackTrace();
             Runtime.getRuntime().halt(1);
         }
