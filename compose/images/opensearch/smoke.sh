@@ -5,6 +5,7 @@
 #   compose/images/opensearch/smoke.sh [image]       (default hoss-local/opensearch:local)
 # Prints timings and memory; exits non-zero on the first broken expectation.
 # Talks only to the container's own address on the local bridge.
+# Needs docker, curl and jq on the host, and root (to chown the folders).
 set -euo pipefail
 
 IMAGE=${1:-hoss-local/opensearch:local}
@@ -21,7 +22,7 @@ trap cleanup EXIT
 
 fail() { echo "smoke: FAIL: $*" >&2; docker logs --tail 40 "$NAME" >&2 2>&1 || true; exit 1; }
 now() { date +%s.%N; }
-secs() { printf '%.1f' "$(echo "$2 - $1" | bc)"; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 mkdir -p "$WORK/data" "$WORK/snapshots"
 chown 1000:1000 "$WORK/data" "$WORK/snapshots"
