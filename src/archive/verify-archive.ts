@@ -1,0 +1,78 @@
+// Full check of an archive before anything relies on it: every byte is
+// decompressed and parsed, every member hashed and compared with what
+// manifest.json promises, and the member set must match the manifest's.
+
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { ArchiveError } from '../errors.ts';
+import { preferAbort } from './abort.ts';
+import { MANIFEST_NAME, parseArchiveManifest, type ArchiveManifest, type ManifestMemberEntry } from './archive-manifest.ts';
+import { ArchiveHeaderError, readArchiveMembers, readManifestText, type ArchiveMember } from './archive-reader.ts';
+
+export interface VerifiedMember {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+export interface VerifiedArchive {
+  manifest: ArchiveManifest;
+  /** Members after manifest.json, in archive order. */
+  members: VerifiedMember[];
+}
+
+/** Reads the whole archive; resolves only if it is intact, else the first problem as an ArchiveError naming the member. */
+export async function verifyArchive(path: string, options: { signal?: AbortSignal | undefined } = {}): Promise<VerifiedArchive> {
+  const { signal } = options;
+  let manifest: ArchiveManifest | undefined;
+  let listed = new Map<string, ManifestMemberEntry>();
+  const members: VerifiedMember[] = [];
+  try {
+    for await (const member of readArchiveMembers(path, { signal })) {
+      if (!manifest) {
+        manifest = parseArchiveManifest(await readManifestText(member, signal));
+        listed = new Map(manifest.members.map((entry) => [entry.name, entry]));
+        continue;
+      }
+      const expected = listed.get(member.name);
+      if (!expected) throw new ArchiveError(`${member.name}: in the archive but not listed in ${MANIFEST_NAME}`, { member: member.name });
+      if (member.size !== expected.size) {
+        throw new ArchiveError(`${member.name}: size mismatch (${member.size} bytes in the archive, ${expected.size} in ${MANIFEST_NAME})`, {
+          member: member.name,
+        });
+      }
+      const sha256 = await hashOf(member, signal);
+      if (sha256 !== expected.sha256) throw new ArchiveError(`${member.name}: sha256 mismatch`, { member: member.name });
+      members.push({ name: member.name, size: member.size, sha256 });
+    }
+  } catch (error) {
+    throw nameExpectedMember(preferAbort(error, signal), manifest);
+  }
+  if (!manifest) throw new ArchiveError(`${path} holds no members`);
+  const present = new Set(members.map((member) => member.name));
+  for (const entry of manifest.members) {
+    if (!present.has(entry.name)) {
+      throw new ArchiveError(`${MANIFEST_NAME} lists ${entry.name} but the archive lacks it`, { member: entry.name });
+    }
+  }
+  return { manifest, members };
+}
+
+// The writer stores members in manifest order, so a damaged or missing
+// header at position i most likely belongs to the manifest's i-th member.
+function nameExpectedMember(error: unknown, manifest: ArchiveManifest | undefined): unknown {
+  if (!(error instanceof ArchiveHeaderError)) return error;
+  const expected = error.index === 0 ? MANIFEST_NAME : manifest?.members[error.index - 1]?.name;
+  if (expected === undefined) return error;
+  const message = error.truncated && error.message.includes('without an end-of-archive marker')
+    ? `archive ends before member ${expected}: it is truncated`
+    : `${expected}: ${error.message}`;
+  return new ArchiveError(message, { member: expected, cause: error, hint: error.hint });
+}
+
+async function hashOf(member: ArchiveMember, signal: AbortSignal | undefined): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(member.stream, new Writable({ write: (chunk: Buffer, _e, done) => (hash.update(chunk), done()) }), { signal });
+  return hash.digest('hex');
+}
