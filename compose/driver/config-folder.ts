@@ -1,0 +1,92 @@
+// The config folder of a real deployment (~/.hoss): .env, traefik.yaml and
+// the core/, auth/, sync/, opensearch/, ui/ folders, plus the data and
+// backup folders the compose file binds. Existing files are never
+// overwritten here, as an operator may have edited them.
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { COMPOSE_FILES, SERVER_DIR, type StackContext } from './context.ts';
+import { renderEnv } from './env-template.ts';
+import { runHelperScript, say } from './runtime.ts';
+
+export const CONFIG_TEMPLATES = join(SERVER_DIR, 'config');
+export const INIT_SCRIPTS = join(SERVER_DIR, 'db', 'initdb.d');
+
+/** The uid:gid the search engine runs as; it must own its data and snapshot folders. */
+const OPENSEARCH_OWNER = '1000:1000';
+
+async function filesBelow(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesBelow(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out.sort();
+}
+
+export async function stackVersion(): Promise<string> {
+  return (await readFile(join(SERVER_DIR, 'VERSION'), 'utf8')).trim();
+}
+
+/** Writes .env with fresh secrets unless it exists; true when it was written. */
+export async function ensureEnvFile(hossDir: string): Promise<boolean> {
+  const envPath = join(hossDir, '.env');
+  if (existsSync(envPath)) return false;
+  const backupRoot = process.env.BACKUP_ROOT?.trim();
+  const text = renderEnv({
+    hossDir,
+    project: process.env.COMPOSE_PROJECT_NAME?.trim() || 'server',
+    composeFiles: COMPOSE_FILES,
+    version: await stackVersion(),
+    ...(backupRoot ? { backupRoot } : {}),
+    uid: process.getuid?.() ?? 1000,
+    gid: process.getgid?.() ?? 1000,
+  });
+  await mkdir(hossDir, { recursive: true });
+  // Secrets: readable by the operator only.
+  await writeFile(envPath, text, { mode: 0o600, flag: 'wx' });
+  say(`wrote ${envPath} with new secrets`);
+  return true;
+}
+
+/** Copies the config templates into HOSS_DIR; `overwrite` restores their seeded content. */
+export async function writeConfigFiles(hossDir: string, overwrite: boolean): Promise<void> {
+  for (const source of await filesBelow(CONFIG_TEMPLATES)) {
+    const target = join(hossDir, relative(CONFIG_TEMPLATES, source));
+    if (!overwrite && existsSync(target)) continue;
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(source, target);
+  }
+}
+
+/**
+ * Config, init scripts and the bind-mounted folders, before compose starts
+ * anything: a bind source that does not exist is created by the engine as
+ * a root-owned folder, which is wrong for files and for non-root services.
+ */
+export async function prepareFolders(ctx: StackContext): Promise<void> {
+  await writeConfigFiles(ctx.hossDir, false);
+  const initDir = ctx.env.DB_INIT_SCRIPTS!;
+  await mkdir(initDir, { recursive: true });
+  for (const script of await filesBelow(INIT_SCRIPTS)) {
+    const target = join(initDir, relative(INIT_SCRIPTS, script));
+    await copyFile(script, target);
+  }
+  const searchData = join(ctx.hossDir, 'data', 'opensearch');
+  const snapshots = join(ctx.backupRoot, '.opensearch');
+  for (const dir of [ctx.env.DB_ROOT!, searchData, join(ctx.backupRoot, 'backups'), join(ctx.backupRoot, '.db'), snapshots]) {
+    await mkdir(dir, { recursive: true });
+  }
+  // The host user may not be 1000 (here it is root): hand the two folders
+  // to the engine's user from inside a helper, as `make patch` did with sudo.
+  await runHelperScript({
+    script: 'chown "$1" /search-data /snapshots',
+    args: [OPENSEARCH_OWNER],
+    mounts: [
+      { source: searchData, target: '/search-data' },
+      { source: snapshots, target: '/snapshots' },
+    ],
+    purpose: 'own opensearch folders',
+  });
+}

@@ -1,0 +1,89 @@
+// Files compared byte for byte: named volumes and bind-mounted state
+// folders by a helper's listing (type, owner, mode, size, content hash,
+// link target of every entry, as the engine sees them), and config files by
+// their content. Nothing rewrites these on start, so any difference is a
+// real one. A database engine's own data files (DB_ROOT, the search data
+// folder) are not here: they are compared logically through the engine.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { digestTree, listTree, type TreeEntry } from '../../../src/docker/tree-digest.ts';
+import type { StackContext } from '../context.ts';
+import { docker, helperImage, RUN_ID } from '../runtime.ts';
+import { byCodeUnit } from './canonical.ts';
+
+export interface TreeFingerprint {
+  entries: number;
+  sha256: string;
+  /** Small trees only: one line per entry, so a difference names the file. */
+  tree?: Record<string, string>;
+}
+
+const LISTED_UP_TO = 100;
+
+function describe(e: TreeEntry): string {
+  const owner = `${e.uid}:${e.gid}`;
+  const mode = e.mode.toString(8).padStart(4, '0');
+  if (e.type === 'file') return `file ${owner} ${mode} ${e.size} ${e.sha256}${e.nlink && e.nlink > 1 ? ` links=${e.nlink}` : ''}`;
+  if (e.type === 'symlink') return `symlink ${owner} ${mode} -> ${e.target}`;
+  return `${e.type} ${owner} ${mode}`;
+}
+
+export async function fingerprintTree(source: string): Promise<TreeFingerprint> {
+  const entries = await listTree(docker, { image: await helperImage(), source, runId: RUN_ID });
+  const result: TreeFingerprint = { entries: entries.length, sha256: digestTree(entries) };
+  if (entries.length <= LISTED_UP_TO) result.tree = Object.fromEntries(entries.map((e) => [e.path, describe(e)]));
+  return result;
+}
+
+/** Volumes whose files only their engine understands; they are compared logically instead. */
+export const ENGINE_VOLUMES: Record<string, string> = {
+  'ldap-vol0': 'ldap',
+  'ldap-vol1': 'ldap',
+  'rabbitmq-data': 'rabbitmq',
+};
+
+export async function fingerprintVolumes(ctx: StackContext, names: readonly string[]): Promise<Record<string, TreeFingerprint>> {
+  const result: Record<string, TreeFingerprint> = {};
+  for (const name of names) {
+    const dockerName = `${ctx.project}_${name}`;
+    if (!(await docker.inspectVolume(dockerName))) continue;
+    result[name] = await fingerprintTree(dockerName);
+  }
+  return result;
+}
+
+export async function fingerprintFolders(ctx: StackContext): Promise<Record<string, TreeFingerprint>> {
+  const result: Record<string, TreeFingerprint> = {};
+  const initScripts = ctx.env.DB_INIT_SCRIPTS!;
+  if (existsSync(initScripts)) result.DB_INIT_SCRIPTS = await fingerprintTree(initScripts);
+  return result;
+}
+
+function fileSha256(path: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolvePromise(hash.digest('hex')));
+  });
+}
+
+/** Every regular file of the config folder except data, backups and the init scripts (a folder of their own). */
+export async function fingerprintConfig(ctx: StackContext): Promise<Record<string, string>> {
+  const skip = [join(ctx.hossDir, 'data'), ctx.backupRoot, resolve(ctx.env.DB_INIT_SCRIPTS!), resolve(ctx.env.DB_ROOT!)];
+  const isSkipped = (path: string) => skip.some((s) => path === s || path.startsWith(`${s}${sep}`));
+  const result: Record<string, string> = {};
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (isSkipped(path)) continue;
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) result[relative(ctx.hossDir, path)] = await fileSha256(path);
+    }
+  };
+  await walk(ctx.hossDir);
+  return Object.fromEntries(Object.entries(result).sort(([a], [b]) => byCodeUnit(a, b)));
+}

@@ -1,0 +1,18 @@
+// LDAP compared logically: the entries of the directory (user attributes
+// only; operational ones such as entryCSN or modifyTimestamp are not asked
+// for), not the MDB files in ldap-vol0 that slapd rewrites as it runs.
+import type { StackContext } from '../context.ts';
+import { ldapTool } from '../services/ldap.ts';
+import { canonicalJson, sha256 } from './canonical.ts';
+import { parseLdif } from './ldif.ts';
+
+export interface LdapFingerprint {
+  entries: number;
+  sha256: string;
+}
+
+export async function fingerprintLdap(ctx: StackContext): Promise<LdapFingerprint> {
+  const text = await ldapTool(ctx, 'ldapsearch', ['-LLL', '-o', 'ldif-wrap=no', '-b', ctx.ldapBase, '(objectClass=*)', '*']);
+  const entries = parseLdif(text);
+  return { entries: entries.length, sha256: sha256(canonicalJson(entries)) };
+}

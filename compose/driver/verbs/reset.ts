@@ -1,0 +1,100 @@
+// reset: the disaster a restore must recover from. The project's containers,
+// network and named volumes go, and so do the bind-mounted data folders and
+// the whole config folder (.env included); only BACKUP_ROOT/backups stays.
+// Files there belong to the services' uids (70, 911, 1000, ...), so they are
+// removed from inside a helper container running as root.
+import { existsSync } from 'node:fs';
+import { readdir, rmdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { runCompose } from '../../../src/docker/compose-cli.ts';
+import { projectContainers } from '../../../src/docker/compose-services.ts';
+import { ConfigError } from '../../../src/errors.ts';
+import { COMPOSE_FILES, checkHossDir, composeProject, ldapBaseDn, loadContext, VOLUMES, type StackContext } from '../context.ts';
+import { renderEnv } from '../env-template.ts';
+import { parseEnv } from '../../../src/config/env-file.ts';
+import { docker, runHelperScript, say } from '../runtime.ts';
+
+/** What a config folder holds; without .env, anything else there means it is not one. */
+const KNOWN_ENTRIES = new Set(['.env', 'traefik.yaml', 'core', 'auth', 'sync', 'opensearch', 'ui', 'data', 'backup']);
+
+/**
+ * When .env is gone, Compose still needs every variable to parse the file
+ * for `down`; placeholder values are enough since nothing is started.
+ */
+function placeholderContext(hossDir: string): StackContext {
+  const project = process.env.COMPOSE_PROJECT_NAME?.trim() || 'server';
+  const env = parseEnv(renderEnv({ hossDir, project, composeFiles: COMPOSE_FILES, version: '0', uid: 0, gid: 0, secret: () => 'x' }));
+  return { hossDir, envPath: '/dev/null', env, project, composeFiles: COMPOSE_FILES, backupRoot: resolve(env.BACKUP_ROOT!), ldapBase: ldapBaseDn(env.LDAP_DOMAIN!), services: [] };
+}
+
+function inside(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+}
+
+async function removeEntries(folder: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  await runHelperScript({
+    script: 'cd /target && rm -rf -- "$@"',
+    args: names,
+    mounts: [{ source: folder, target: '/target' }],
+    purpose: `reset ${folder}`,
+  });
+}
+
+/** Empties `folder` except the path `keep` below it (and the folders leading to it). */
+async function emptyFolderExcept(folder: string, keep: string | undefined): Promise<void> {
+  if (!existsSync(folder)) return;
+  const entries = await readdir(folder);
+  const keepFirst = keep ? relative(folder, keep).split(sep)[0] : undefined;
+  await removeEntries(folder, entries.filter((name) => name !== keepFirst));
+  if (keep && keepFirst && join(folder, keepFirst) !== keep) await emptyFolderExcept(join(folder, keepFirst), keep);
+}
+
+async function removeFolder(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const parent = dirname(path);
+  if (parent === path || parent === '/') throw new ConfigError(`refusing to remove ${path}: it sits directly under /`);
+  await removeEntries(parent, [basename(path)]);
+}
+
+function refuseDangerous(hossDir: string): void {
+  if (hossDir === '/' || hossDir === resolve(homedir())) {
+    throw new ConfigError(`refusing to reset HOSS_DIR ${hossDir}: it is not a stack's own folder`, { hint: 'set HOSS_DIR to the stack folder (e.g. ~/.hoss)' });
+  }
+}
+
+export async function reset(hossDir: string): Promise<void> {
+  refuseDangerous(hossDir);
+  const exists = await checkHossDir(hossDir);
+  const hasEnv = exists && existsSync(join(hossDir, '.env'));
+  if (exists && !hasEnv) {
+    const strangers = (await readdir(hossDir)).filter((name) => !KNOWN_ENTRIES.has(name));
+    if (strangers.length > 0) {
+      throw new ConfigError(`refusing to reset ${hossDir}: no .env, and it holds ${strangers.slice(0, 3).join(', ')} which a stack folder would not`);
+    }
+  }
+  await docker.ping();
+  const ctx = hasEnv ? await loadContext(hossDir) : placeholderContext(hossDir);
+
+  say(`removing containers, network and volumes of project ${ctx.project}`);
+  await runCompose(composeProject(ctx), ['down', '--volumes', '--remove-orphans', '--timeout', '10']);
+  // Leftovers Compose no longer knows about (a service renamed, a file edited).
+  for (const container of await projectContainers(docker, ctx.project)) await docker.removeContainer(container.id);
+  for (const volume of VOLUMES) {
+    const name = `${ctx.project}_${volume}`;
+    if (await docker.inspectVolume(name)) await docker.removeVolume(name);
+  }
+
+  const keep = join(ctx.backupRoot, 'backups');
+  say(`removing data and config under ${hossDir}; keeping ${keep}`);
+  for (const key of ['DB_ROOT', 'DB_INIT_SCRIPTS'] as const) {
+    const path = resolve(ctx.env[key]!);
+    if (!inside(hossDir, path) && !inside(keep, path)) await removeFolder(path);
+  }
+  if (!inside(hossDir, ctx.backupRoot)) await emptyFolderExcept(ctx.backupRoot, keep);
+  await emptyFolderExcept(hossDir, inside(hossDir, keep) ? keep : undefined);
+  if (existsSync(hossDir) && (await readdir(hossDir)).length === 0) await rmdir(hossDir);
+  say('reset done');
+}

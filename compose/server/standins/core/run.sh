@@ -1,0 +1,35 @@
+#!/bin/sh
+# Stand-in for the HOSS core service. It connects to hoss_core (libpq reads
+# PGHOST/PGUSER/PGPASSWORD/PGDATABASE), creates its tables, then writes only
+# while the switch file exists, so a stack is quiet by default and tests turn
+# writing on for exactly as long as they need it:
+#   docker exec <core container> touch /tmp/hoss-core-writing   (on)
+#   docker exec <core container> rm -f /tmp/hoss-core-writing   (off)
+set -u
+here=/opt/hoss-core
+switch=${CORE_WRITE_SWITCH:-/tmp/hoss-core-writing}
+stopping=0
+# sh runs the trap only between commands; sleeping in the background and
+# waiting lets a stop request end the wait at once.
+trap 'stopping=1' TERM INT
+pause() { sleep "$1" & wait $!; }
+
+until psql -X -q -v ON_ERROR_STOP=1 -f "$here/schema.sql" >/dev/null; do
+  [ "$stopping" = 0 ] || exit 0
+  echo "core: waiting for the database"
+  pause 1
+done
+echo "core: tables ready in $PGDATABASE"
+
+writing=0
+while [ "$stopping" = 0 ]; do
+  if [ -e "$switch" ]; then
+    [ "$writing" = 1 ] || { echo "core: writing"; writing=1; }
+    psql -X -q -v ON_ERROR_STOP=1 -f "$here/transfer.sql" >/dev/null || pause 1
+    pause 0.02
+  else
+    [ "$writing" = 0 ] || { echo "core: quiet"; writing=0; }
+    pause 0.5
+  fi
+done
+echo "core: stopped"
