@@ -1,0 +1,11 @@
+#!/bin/sh
+# RabbitMQ from Debian with the official image's contract; see README.md.
+. "$(dirname "$0")/../lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+
+ROOTFS_HOOK=$here/rootfs.sh rootfs_base hoss-local/rabbitmq-rootfs:local rabbitmq-server
+
+ctx=$(mktemp -d)
+trap 'rm -rf "$ctx"' EXIT
+cp "$here/Dockerfile" "$here/docker-entrypoint.sh" "$ctx/"
+image_build "$IMAGE_TAG" "$RECIPE_HASH" "$ctx"
