@@ -73,13 +73,14 @@ rootfs_import() (
 
 # rootfs_base <image-tag> <pkg,pkg,...> [import args...]: rootfs_import, but
 # reuses the image when it was made from the same package list, args and
-# hook, so editing an entrypoint does not re-run debootstrap.
+# hook, so editing an entrypoint does not re-run debootstrap (unless
+# ROOTFS_REBUILD=1).
 rootfs_base() {
   _base_tag=$1 _base_pkgs=$2
   shift 2
   _base_hash=$(printf '%s\n' "$DEBIAN_SUITE" "$_base_pkgs" "$@" \
     | cat - "$HOSSADM_ROOT/compose/images/lib.sh" ${ROOTFS_HOOK:+"$ROOTFS_HOOK"} | sha256sum | cut -c1-64)
-  if [ "$(image_recipe "$_base_tag")" = "$_base_hash" ]; then
+  if [ "${ROOTFS_REBUILD:-0}" != 1 ] && [ "$(image_recipe "$_base_tag")" = "$_base_hash" ]; then
     log "rootfs_base: reusing $_base_tag"
     return 0
   fi
