@@ -28,14 +28,17 @@ export interface TreeEntry {
 
 // Records are NUL-separated (path, "rawmode uid gid size nlink", sha256,
 // link target) so names holding newlines or spaces parse unambiguously.
+// $1 = 0 skips content hashes, for trees whose content is compared some
+// other way but whose shape and ownership still matter.
 const LIST_SCRIPT = `
 set -eu
 cd /tree
+export HASH_CONTENT="$1"
 find . -xdev -exec sh -c '
 for p do
   st=$(stat -c "%f %u %g %s %h" "$p")
   h= l=
-  if [ -L "$p" ]; then l=$(readlink "$p"); elif [ -f "$p" ]; then h=$(sha256sum < "$p"); h=\${h%% *}; fi
+  if [ -L "$p" ]; then l=$(readlink "$p"); elif [ -f "$p" ] && [ "$HASH_CONTENT" = 1 ]; then h=$(sha256sum < "$p"); h=\${h%% *}; fi
   printf "%s\\0%s\\0%s\\0%s\\0" "$p" "$st" "$h" "$l"
 done' sh {} +
 `;
@@ -73,7 +76,7 @@ export function parseTreeListing(output: string): TreeEntry[] {
     };
     if (type === 'file' || type === 'symlink') entry.size = Number(stat[3]);
     if (type !== 'dir') entry.nlink = Number(stat[4]);
-    if (type === 'file') entry.sha256 = fields[i + 2]!;
+    if (type === 'file' && fields[i + 2]) entry.sha256 = fields[i + 2]!;
     if (type === 'symlink') entry.target = fields[i + 3]!;
     entries.push(entry);
   }
@@ -98,13 +101,15 @@ export interface ListTreeOptions {
   /** A named volume or an absolute host path; mounted read-only. */
   source: string;
   runId: string;
+  /** Default true; false lists metadata only (no file is read). */
+  hashContents?: boolean;
   signal?: AbortSignal;
 }
 
 export async function listTree(docker: DockerClient, options: ListTreeOptions): Promise<TreeEntry[]> {
   const result = await docker.runHelper({
     image: options.image,
-    argv: ['sh', '-c', LIST_SCRIPT],
+    argv: ['sh', '-c', LIST_SCRIPT, 'list-tree', options.hashContents === false ? '0' : '1'],
     mounts: [{ source: options.source, target: '/tree', readOnly: true }],
     purpose: `list tree ${options.source}`,
     runId: options.runId,

@@ -54,6 +54,36 @@ export async function fingerprintVolumes(ctx: StackContext, names: readonly stri
   return result;
 }
 
+export interface EngineVolumeFingerprint {
+  /** Which section holds the logical comparison of this volume's content. */
+  content: string;
+  /** The volume's root folder: its owner and mode decide whether the engine can use it at all. */
+  root: string;
+  /** Every uid:gid found in the volume; a restore that loses ownership changes this. */
+  owners: string[];
+}
+
+/**
+ * An engine's volume: no content hashes (the engine rewrites its files on
+ * start, and the data file of LDAP is a 1 GiB sparse map), only what stays
+ * fixed across restarts: the root folder and the set of owners.
+ */
+export async function fingerprintEngineVolumes(ctx: StackContext): Promise<Record<string, EngineVolumeFingerprint>> {
+  const result: Record<string, EngineVolumeFingerprint> = {};
+  for (const [name, section] of Object.entries(ENGINE_VOLUMES)) {
+    const dockerName = `${ctx.project}_${name}`;
+    if (!(await docker.inspectVolume(dockerName))) continue;
+    const entries = await listTree(docker, { image: await helperImage(), source: dockerName, runId: RUN_ID, hashContents: false });
+    const root = entries.find((e) => e.path === '.');
+    result[name] = {
+      content: `compared logically under "${section}"`,
+      root: root ? describe(root) : 'missing',
+      owners: [...new Set(entries.map((e) => `${e.uid}:${e.gid}`))].sort(byCodeUnit),
+    };
+  }
+  return result;
+}
+
 export async function fingerprintFolders(ctx: StackContext): Promise<Record<string, TreeFingerprint>> {
   const result: Record<string, TreeFingerprint> = {};
   const initScripts = ctx.env.DB_INIT_SCRIPTS!;

@@ -2,6 +2,7 @@
 // only; operational ones such as entryCSN or modifyTimestamp are not asked
 // for), not the MDB files in ldap-vol0 that slapd rewrites as it runs.
 import type { StackContext } from '../context.ts';
+import { execIn } from '../services/containers.ts';
 import { ldapTool } from '../services/ldap.ts';
 import { canonicalJson, sha256 } from './canonical.ts';
 import { parseLdif } from './ldif.ts';
@@ -9,10 +10,14 @@ import { parseLdif } from './ldif.ts';
 export interface LdapFingerprint {
   entries: number;
   sha256: string;
+  /** The server's own configuration (cn=config in ldap-vol1): schema, databases, root password hash. */
+  config: string;
 }
 
 export async function fingerprintLdap(ctx: StackContext): Promise<LdapFingerprint> {
   const text = await ldapTool(ctx, 'ldapsearch', ['-LLL', '-o', 'ldif-wrap=no', '-b', ctx.ldapBase, '(objectClass=*)', '*']);
   const entries = parseLdif(text);
-  return { entries: entries.length, sha256: sha256(canonicalJson(entries)) };
+  // cn=config answers only root over the local socket (SASL EXTERNAL).
+  const configText = await execIn(ctx, 'ldap', ['ldapsearch', '-Q', '-LLL', '-Y', 'EXTERNAL', '-H', 'ldapi:///', '-o', 'ldif-wrap=no', '-b', 'cn=config', '(objectClass=*)', '*']);
+  return { entries: entries.length, sha256: sha256(canonicalJson(entries)), config: sha256(canonicalJson(parseLdif(configText))) };
 }

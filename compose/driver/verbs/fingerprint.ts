@@ -9,13 +9,16 @@
 // engine (pg_restore, snapshot restore, slapadd) lays them out anew, so
 // their bytes say nothing about whether the content is the same.
 //
+// The engines' own volumes (ldap-vol0, ldap-vol1, rabbitmq-data) add only
+// what stays fixed across restarts: their root folder and set of owners.
+//
 // Compared byte for byte: the named volumes no engine owns (auth-secrets),
 // bind-mounted state folders that are not an engine's data files
 // (DB_INIT_SCRIPTS), and the config files of HOSS_DIR (.env included).
 // Nothing rewrites them, so every byte, mode and owner counts.
 import { loadContext, VOLUMES, type ServiceName, type StackContext } from '../context.ts';
 import { canonicalJson } from '../fingerprint/canonical.ts';
-import { ENGINE_VOLUMES, fingerprintConfig, fingerprintFolders, fingerprintVolumes } from '../fingerprint/files.ts';
+import { ENGINE_VOLUMES, fingerprintConfig, fingerprintEngineVolumes, fingerprintFolders, fingerprintVolumes } from '../fingerprint/files.ts';
 import { fingerprintLdap } from '../fingerprint/ldap.ts';
 import { fingerprintOpenSearch } from '../fingerprint/opensearch.ts';
 import { fingerprintPostgres } from '../fingerprint/postgres.ts';
@@ -26,12 +29,13 @@ export async function computeFingerprint(ctx: StackContext): Promise<Record<stri
   const byteVolumes = VOLUMES.filter((v) => !(v in ENGINE_VOLUMES));
   // A service that is not deployed (SERVICES in .env) has no state to show.
   const when = <T>(service: ServiceName, work: () => Promise<T>) => (ctx.services.includes(service) ? work() : Promise.resolve(null));
-  const [postgres, opensearch, ldap, rabbitmq, volumes, folders, config] = await Promise.all([
+  const [postgres, opensearch, ldap, rabbitmq, volumes, engineVolumes, folders, config] = await Promise.all([
     when('db', () => fingerprintPostgres(ctx)),
     when('opensearch', () => fingerprintOpenSearch(ctx)),
     when('ldap', () => fingerprintLdap(ctx)),
     when('rabbitmq', () => fingerprintRabbitMq(ctx)),
     fingerprintVolumes(ctx, byteVolumes),
+    fingerprintEngineVolumes(ctx),
     fingerprintFolders(ctx),
     fingerprintConfig(ctx),
   ]);
@@ -41,7 +45,7 @@ export async function computeFingerprint(ctx: StackContext): Promise<Record<stri
     opensearch,
     ldap,
     rabbitmq,
-    volumes,
+    volumes: { ...engineVolumes, ...volumes },
     folders,
     config,
   };
