@@ -4,8 +4,8 @@
 // Files there belong to the services' uids (70, 911, 1000, ...), so they are
 // removed from inside a helper container running as root.
 import { existsSync } from 'node:fs';
-import { readdir, rmdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { runCompose } from '../../../src/docker/compose-cli.ts';
 import { projectContainers } from '../../../src/docker/compose-services.ts';
@@ -22,10 +22,13 @@ const KNOWN_ENTRIES = new Set(['.env', 'traefik.yaml', 'core', 'auth', 'sync', '
  * When .env is gone, Compose still needs every variable to parse the file
  * for `down`; placeholder values are enough since nothing is started.
  */
-function placeholderContext(hossDir: string): StackContext {
+async function placeholderContext(hossDir: string, scratch: string): Promise<StackContext> {
   const project = process.env.COMPOSE_PROJECT_NAME?.trim() || 'server';
-  const env = parseEnv(renderEnv({ hossDir, project, composeFiles: COMPOSE_FILES, version: '0', uid: 0, gid: 0, secret: () => 'x' }));
-  return { hossDir, envPath: '/dev/null', env, project, composeFiles: COMPOSE_FILES, backupRoot: resolve(env.BACKUP_ROOT!), ldapBase: ldapBaseDn(env.LDAP_DOMAIN!), services: [] };
+  const text = renderEnv({ hossDir, project, composeFiles: COMPOSE_FILES, version: '0', uid: 0, gid: 0, secret: () => 'x' });
+  const envPath = join(scratch, 'placeholder.env');
+  await writeFile(envPath, text);
+  const env = parseEnv(text);
+  return { hossDir, envPath, env, project, composeFiles: COMPOSE_FILES, backupRoot: resolve(env.BACKUP_ROOT!), ldapBase: ldapBaseDn(env.LDAP_DOMAIN!), services: [] };
 }
 
 function inside(parent: string, child: string): boolean {
@@ -76,7 +79,18 @@ export async function reset(hossDir: string): Promise<void> {
     }
   }
   await docker.ping();
-  const ctx = hasEnv ? await loadContext(hossDir) : placeholderContext(hossDir);
+  const scratch = await mkdtemp(join(tmpdir(), 'hoss-reset-'));
+  try {
+    const ctx = hasEnv ? await loadContext(hossDir) : await placeholderContext(hossDir, scratch);
+    await removeEverything(ctx);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  say('reset done');
+}
+
+async function removeEverything(ctx: StackContext): Promise<void> {
+  const hossDir = ctx.hossDir;
 
   say(`removing containers, network and volumes of project ${ctx.project}`);
   await runCompose(composeProject(ctx), ['down', '--volumes', '--remove-orphans', '--timeout', '10']);
@@ -96,5 +110,4 @@ export async function reset(hossDir: string): Promise<void> {
   if (!inside(hossDir, ctx.backupRoot)) await emptyFolderExcept(ctx.backupRoot, keep);
   await emptyFolderExcept(hossDir, inside(hossDir, keep) ? keep : undefined);
   if (existsSync(hossDir) && (await readdir(hossDir)).length === 0) await rmdir(hossDir);
-  say('reset done');
 }
