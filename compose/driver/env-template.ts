@@ -53,6 +53,8 @@ export function renderEnv(input: EnvTemplateInput): string {
     ['LDAP_ORGANISATION', 'HOSS'],
     ['LDAP_DOMAIN', 'hoss.example.org'],
     ['LDAP_ADMIN_PASSWORD', secret()],
+    // hossadm's helper containers use the locally built busybox: no registry here.
+    ['HOSSADM_HELPER_IMAGE', 'hoss-local/busybox:local'],
     ['UID', String(input.uid)],
     ['GID', String(input.gid)],
   ];
