@@ -15,7 +15,7 @@ import { ByteSource } from './byte-source.ts';
 import { detectCodec } from './codec.ts';
 import { CompressedDataError, decodeFrames } from './frame-decoder.ts';
 import { memberNameProblem } from './member-name.ts';
-import { BLOCK_SIZE, HeaderError, PAX_DATA_LIMIT, isZeroBlock, paddedSize, parseHeader, parsePaxData } from './tar-header.ts';
+import { BLOCK_SIZE, HeaderError, PAX_DATA_LIMIT, isZeroBlock, paddedSize, parseHeader, parsePaxData, sha256FromComment } from './tar-header.ts';
 
 export interface ArchiveMember {
   readonly name: string;
@@ -26,6 +26,8 @@ export interface ArchiveMember {
    * for the next member; asking early skips whatever is left unread.
    */
   readonly stream: Readable;
+  /** sha256 the member's own header declares (manifest.json's does), if any. */
+  readonly declaredSha256: string | undefined;
 }
 
 export interface ReadArchiveOptions {
@@ -86,7 +88,7 @@ export async function* readArchiveMembers(path: string, options: ReadArchiveOpti
       if (names.has(header.name)) throw new ArchiveError(`${header.name} appears twice in the archive`, { member: header.name });
       names.add(header.name);
       body = new MemberBody(tar, header.name, header.size, path, signal);
-      yield { name: header.name, size: header.size, stream: body.stream };
+      yield { name: header.name, size: header.size, stream: body.stream, declaredSha256: header.sha256 };
       await body.finish();
       const padding = await readWithin(tar, paddedSize(header.size) - header.size, header.name, path);
       if (!isZeroBlock(padding)) throw new ArchiveError(`${header.name}: the padding after its data is not zero`, { member: header.name });
@@ -103,7 +105,8 @@ export async function* readArchiveMembers(path: string, options: ReadArchiveOpti
 
 /** The text of manifest.json, reading nothing past it. */
 export async function readManifest(path: string, options: ReadArchiveOptions = {}): Promise<string> {
-  for await (const member of readArchiveMembers(path, options)) return readManifestText(member, options.signal);
+  // Awaited inside the loop: leaving it closes the member stream.
+  for await (const member of readArchiveMembers(path, options)) return await readManifestText(member, options.signal);
   throw new ArchiveError(`${path} holds no members`);
 }
 
@@ -115,7 +118,8 @@ export async function readManifestText(member: ArchiveMember, signal?: AbortSign
   const chunks: Buffer[] = [];
   await pipeline(member.stream, new Writable({ write: (chunk: Buffer, _encoding, done) => (chunks.push(chunk), done()) }), { signal });
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    // ignoreBOM keeps a BOM in the text, so the text hashes like the bytes.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Buffer.concat(chunks));
   } catch {
     throw new ArchiveError(`${MANIFEST_NAME}: not valid UTF-8`, { member: MANIFEST_NAME });
   }
@@ -124,6 +128,7 @@ export async function readManifestText(member: ArchiveMember, signal?: AbortSign
 interface MemberHeader {
   name: string;
   size: number;
+  sha256: string | undefined;
 }
 
 /** The next member's header, or undefined at the end-of-archive marker. */
@@ -173,6 +178,7 @@ async function readMemberHeader(tar: ByteSource, position: { index: number; prev
       if (pax) throw headerError('is damaged (two PAX headers in a row)', false);
       if (parsed.size > PAX_DATA_LIMIT) throw headerError(`is damaged (a ${parsed.size}-byte PAX header)`, false);
       const data = await readWithinHeader(tar, paddedSize(parsed.size), headerError, path);
+      if (!isZeroBlock(data.subarray(parsed.size))) throw headerError('is damaged (non-zero padding after its PAX header)', false);
       try {
         pax = parsePaxData(data.subarray(0, parsed.size));
       } catch (error) {
@@ -191,7 +197,7 @@ async function readMemberHeader(tar: ByteSource, position: { index: number; prev
     if (paxSize !== undefined && !/^(0|[1-9][0-9]{0,15})$/.test(paxSize)) throw headerError('is damaged (bad PAX size)', false);
     const size = paxSize === undefined ? parsed.size : Number(paxSize);
     if (!Number.isSafeInteger(size)) throw headerError('is damaged (size out of range)', false);
-    return { name, size };
+    return { name, size, sha256: sha256FromComment(pax?.get('comment')) };
   }
 }
 

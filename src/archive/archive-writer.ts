@@ -9,6 +9,7 @@
 //   header(member 1)       staged bytes   padding      (for each member)
 //   end-of-archive blocks
 
+import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { PreflightError } from '../errors.ts';
 import { throwIfAborted } from './abort.ts';
@@ -67,13 +68,17 @@ export async function writeArchive(options: WriteArchiveOptions): Promise<Writte
     async (out) => {
       const writer = new FrameWriter(out, codec);
       const manifestBytes = Buffer.from(manifestText, 'utf8');
-      await writer.frame(buildMemberHeader({ name: MANIFEST_NAME, size: manifestBytes.length, mtime }));
+      // Nothing else vouches for the manifest in an uncompressed archive.
+      const manifestSha256 = createHash('sha256').update(manifestBytes).digest('hex');
+      await writer.frame(buildMemberHeader({ name: MANIFEST_NAME, size: manifestBytes.length, mtime, sha256: manifestSha256 }));
       await writer.frame(manifestBytes);
       await writer.frame(paddingFor(manifestBytes.length));
       for (const member of ordered) {
         throwIfAborted(signal);
         await writer.frame(buildMemberHeader({ name: member.name, size: member.size, mtime }));
-        await writer.copy(member.stagedPath, signal);
+        // An empty member's staged file is an empty frame; left out, so that
+        // damage there cannot surface as a fault of the next member.
+        if (member.size > 0) await writer.copy(member.stagedPath, signal);
         await writer.frame(paddingFor(member.size));
       }
       await writer.frame(END_OF_ARCHIVE);

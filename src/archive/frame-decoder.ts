@@ -27,6 +27,7 @@ export class CompressedDataError extends Error {
 const FEED_BYTES = 256 * 1024;
 const OUTPUT_CHUNK = 128 * 1024;
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const GZIP_FLAG = { HCRC: 2, EXTRA: 4, NAME: 8, COMMENT: 16, RESERVED: 0xe0 } as const;
 // Longest gzip file name or comment accepted; ours carry none.
 const GZIP_FIELD_LIMIT = 64 * 1024;
@@ -43,17 +44,19 @@ export async function* decodeFrames(source: ByteSource, codec: Codec): AsyncGene
     return;
   }
   for (let units = 0; ; units++) {
-    const start = await source.readUpTo(codec === 'zstd' ? 4 : 2);
+    const magic = codec === 'zstd' ? ZSTD_MAGIC : GZIP_MAGIC;
+    const start = await source.readUpTo(magic.length);
     if (start.length === 0) {
       if (units === 0) throw new CompressedDataError('truncated', `no ${codec} data`);
       return;
     }
+    if (!start.equals(magic.subarray(0, start.length))) throw unexpected(codec, units);
+    if (start.length < magic.length) throw new CompressedDataError('truncated', `compressed data ends inside a ${codec} header`);
     source.unshift(start);
     if (codec === 'zstd') {
-      if (!start.equals(ZSTD_MAGIC)) throw unexpected(codec, units);
-      yield* runEngine(source, zlib.createZstdDecompress({ chunkSize: OUTPUT_CHUNK }), 'zstd');
+      const last = yield* runEngine(source, zlib.createZstdDecompress({ chunkSize: OUTPUT_CHUNK }), 'zstd');
+      if (last) yield last;
     } else {
-      if (start[0] !== 0x1f || start[1] !== 0x8b) throw unexpected(codec, units);
       yield* gunzipMember(source);
     }
   }
@@ -86,14 +89,14 @@ async function* gunzipMember(source: ByteSource): AsyncGenerator<Buffer> {
   }
   let crc = 0;
   let length = 0;
-  for await (const chunk of runEngine(source, zlib.createInflateRaw({ chunkSize: OUTPUT_CHUNK }), 'gzip')) {
+  const last = yield* runEngine(source, zlib.createInflateRaw({ chunkSize: OUTPUT_CHUNK }), 'gzip', (chunk) => {
     crc = zlib.crc32(chunk, crc);
     length += chunk.length;
-    yield chunk;
-  }
+  });
   const trailer = await readExactly(source, 8, 'gzip trailer');
   if (trailer.readUInt32LE(0) !== crc) throw new CompressedDataError('damaged', 'gzip data checksum (CRC32) mismatch');
   if (trailer.readUInt32LE(4) !== length % 2 ** 32) throw new CompressedDataError('damaged', 'gzip length mismatch');
+  if (last) yield last;
 }
 
 async function readExactly(source: ByteSource, count: number, what: string): Promise<Buffer> {
@@ -122,8 +125,17 @@ async function readZeroTerminated(source: ByteSource): Promise<Buffer> {
 /**
  * Feeds `source` to a decoder until the decoder stops consuming input (its
  * frame or member ended), then hands the unread rest back to `source`.
+ * Yields all output but the last chunk, which it returns instead: the caller
+ * releases it once the unit's checksum is known good, so a unit cut or
+ * damaged in its trailer fails while the reader is still inside the member
+ * the unit belongs to.
  */
-async function* runEngine(source: ByteSource, engine: Transform & { bytesWritten: number }, label: string): AsyncGenerator<Buffer> {
+async function* runEngine(
+  source: ByteSource,
+  engine: Transform & { bytesWritten: number },
+  label: string,
+  onChunk?: (chunk: Buffer) => void,
+): AsyncGenerator<Buffer, Buffer | undefined> {
   let sourceFailure: { value: unknown } | undefined;
   let inputEnded = false;
   // A destroyed Transform may never call back a write it was holding for
@@ -158,8 +170,13 @@ async function* runEngine(source: ByteSource, engine: Transform & { bytesWritten
     sourceFailure = { value: error };
     engine.destroy(error instanceof Error ? error : new Error(String(error)));
   });
+  let held: Buffer | undefined;
   try {
-    for await (const chunk of engine) yield chunk as Buffer;
+    for await (const chunk of engine) {
+      if (held) yield held;
+      held = chunk as Buffer;
+      onChunk?.(held);
+    }
   } catch (error) {
     if (sourceFailure) throw sourceFailure.value;
     const reason = error instanceof Error ? error.message : String(error);
@@ -171,4 +188,5 @@ async function* runEngine(source: ByteSource, engine: Transform & { bytesWritten
     await feeding;
   }
   if (sourceFailure) throw sourceFailure.value;
+  return held;
 }

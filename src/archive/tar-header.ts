@@ -34,16 +34,26 @@ export interface MemberHeaderInput {
   name: string;
   size: number;
   mtime: Date;
+  /** sha256 of the data, carried in a PAX comment record that every tar ignores. */
+  sha256?: string;
+}
+
+const SHA256_COMMENT = /^hossadm sha256=([0-9a-f]{64})$/;
+
+/** The sha256 a PAX comment record declares, if it is one of ours. */
+export function sha256FromComment(comment: string | undefined): string | undefined {
+  return comment === undefined ? undefined : SHA256_COMMENT.exec(comment)?.[1];
 }
 
 /** Header block(s) for a regular file: one ustar block, or a PAX header, its data and the ustar block. */
-export function buildMemberHeader({ name, size, mtime }: MemberHeaderInput): Buffer {
+export function buildMemberHeader({ name, size, mtime, sha256 }: MemberHeaderInput): Buffer {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bad member size ${size}`);
   const seconds = Math.max(0, Math.floor(mtime.getTime() / 1000));
   const records: Array<[string, string]> = [];
   const nameFits = /^[\x20-\x7e]*$/.test(name) && name.length <= FIELD.name[1];
   if (!nameFits) records.push(['path', name]);
   if (size >= USTAR_SIZE_LIMIT) records.push(['size', String(size)]);
+  if (sha256 !== undefined) records.push(['comment', `hossadm sha256=${sha256}`]);
   const fallbackName = asciiFallback(name);
   const main = ustarBlock({ name: nameFits ? name : fallbackName, size: size >= USTAR_SIZE_LIMIT ? 0 : size, seconds, type: '0' });
   if (records.length === 0) return main;

@@ -31,7 +31,11 @@ export async function verifyArchive(path: string, options: { signal?: AbortSigna
   try {
     for await (const member of readArchiveMembers(path, { signal })) {
       if (!manifest) {
-        manifest = parseArchiveManifest(await readManifestText(member, signal));
+        const text = await readManifestText(member, signal);
+        if (member.declaredSha256 !== undefined && createHash('sha256').update(text, 'utf8').digest('hex') !== member.declaredSha256) {
+          throw new ArchiveError(`${MANIFEST_NAME}: sha256 mismatch (damaged or edited)`, { member: MANIFEST_NAME });
+        }
+        manifest = parseArchiveManifest(text);
         listed = new Map(manifest.members.map((entry) => [entry.name, entry]));
         continue;
       }
