@@ -80,11 +80,6 @@ export async function* readArchiveMembers(path: string, options: ReadArchiveOpti
       throwIfAborted(signal);
       const header = await readMemberHeader(tar, position, path);
       if (!header) break;
-      if (position.index === 0 && header.name !== MANIFEST_NAME) {
-        throw new ArchiveError(`${path} is not a hossadm archive: its first member is ${JSON.stringify(header.name)}, not ${MANIFEST_NAME}`, {
-          member: header.name,
-        });
-      }
       if (names.has(header.name)) throw new ArchiveError(`${header.name} appears twice in the archive`, { member: header.name });
       names.add(header.name);
       body = new MemberBody(tar, header.name, header.size, path, signal);
@@ -186,6 +181,9 @@ async function readMemberHeader(tar: ByteSource, position: { index: number; prev
       }
       block = await readBlock();
       continue;
+    }
+    if (position.index === 0 && name !== MANIFEST_NAME) {
+      throw new ArchiveError(`${path} is not a hossadm archive: its first member is ${JSON.stringify(name)}, not ${MANIFEST_NAME}`, { member: name });
     }
     if (parsed.type !== '0' && parsed.type !== '\u0000') {
       const label = TYPE_LABEL[parsed.type] ?? `type ${JSON.stringify(parsed.type)}`;

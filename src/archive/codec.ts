@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import { ArchiveError } from '../errors.ts';
 import { ByteSource } from './byte-source.ts';
 import { decodeFrames } from './frame-decoder.ts';
-import { ParallelCompressor, compressFrame, zstdParams } from './parallel-compressor.ts';
+import { ParallelCompressor, createEngine, zstdParams } from './parallel-compressor.ts';
 
 export type Codec = 'zstd' | 'gzip' | 'none';
 export const CODECS: readonly Codec[] = ['zstd', 'gzip', 'none'];
@@ -27,9 +27,6 @@ export interface CompressorOptions {
 }
 
 export const DEFAULT_FRAME_SIZE = 4 * 1024 * 1024;
-// Output buffer of the single-stream engines; node's 16 KiB default costs a
-// main-thread round trip per 16 KiB.
-const ENGINE_CHUNK = 256 * 1024;
 
 export function defaultThreads(): number {
   return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
@@ -37,16 +34,13 @@ export function defaultThreads(): number {
 
 /** A Transform whose output is a complete compressed stream of its input. */
 export function createCompressor(codec: Codec, options: CompressorOptions = {}): Transform {
-  if (codec === 'none') return new PassThrough({ highWaterMark: ENGINE_CHUNK });
+  if (codec === 'none') return new PassThrough({ highWaterMark: 256 * 1024 });
   const level = options.level ?? DEFAULT_LEVEL[codec];
   const threads = options.threads ?? defaultThreads();
   if (threads > 1) {
     return new ParallelCompressor(codec, { level, concurrency: threads, frameSize: options.frameSize ?? DEFAULT_FRAME_SIZE });
   }
-  const streamOptions = { chunkSize: ENGINE_CHUNK, highWaterMark: ENGINE_CHUNK };
-  return codec === 'zstd'
-    ? zlib.createZstdCompress({ ...streamOptions, params: zstdParams(level) })
-    : zlib.createGzip({ ...streamOptions, level });
+  return createEngine(codec, level);
 }
 
 /**
@@ -65,8 +59,6 @@ export function compressSmall(codec: Codec, data: Buffer, level?: number): Buffe
   if (codec === 'zstd') return zlib.zstdCompressSync(data, { params: zstdParams(level ?? DEFAULT_LEVEL.zstd) });
   return zlib.gzipSync(data, { level: level ?? DEFAULT_LEVEL.gzip });
 }
-
-export { compressFrame };
 
 const TAR_MAGIC_OFFSET = 257;
 const SNIFF_BYTES = 512;

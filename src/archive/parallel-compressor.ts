@@ -1,9 +1,15 @@
 // Compression on several cores for a single stream: the input is cut into
 // independent frames (zstd) or members (gzip) that are compressed at the same
-// time on libuv's thread pool and written out in input order. Decoders read
+// time, one per lane, and written out in input order. Decoders read
 // concatenated frames as one stream, so the output is an ordinary .zst/.gz.
-// Node's own multi-threaded zstd (ZSTD_c_nbWorkers) is not used: it failed
-// here with ERR_STREAM_PUSH_AFTER_EOF.
+//
+// A lane is one long-lived node:zlib engine; its work runs on libuv's thread
+// pool. Ending a frame is a flush (ZSTD_e_end, or Z_FINISH and a reset for
+// gzip), so each lane keeps its compression context for the whole stream
+// instead of allocating one per frame. Node's own multi-threaded zstd
+// (ZSTD_c_nbWorkers) is not used: it failed here with ERR_STREAM_PUSH_AFTER_EOF.
+//
+// Memory: per lane, one frame of queued input and one of output at most.
 
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
@@ -12,23 +18,15 @@ export type FrameCodec = 'zstd' | 'gzip';
 
 export interface ParallelCompressorOptions {
   level: number;
-  /** Input bytes per frame; each frame costs this much memory per job in flight. */
+  /** Input bytes per frame; each lane holds up to this much input and output. */
   frameSize: number;
   /** Frames compressed at the same time. */
   concurrency: number;
 }
 
-/** One complete frame (zstd, with content checksum) or gzip member, on the thread pool. */
-export function compressFrame(codec: FrameCodec, data: Buffer, level: number): Promise<Buffer> {
-  // One output buffer large enough for the whole frame keeps it to a single
-  // round trip between the pool thread and the main thread.
-  const chunkSize = Math.max(64 * 1024, data.length + (data.length >> 7) + 1024);
-  return new Promise((resolve, reject) => {
-    const done = (error: Error | null, result: Buffer) => (error ? reject(error) : resolve(result));
-    if (codec === 'zstd') zlib.zstdCompress(data, { chunkSize, params: zstdParams(level) }, done);
-    else zlib.gzip(data, { chunkSize, level }, done);
-  });
-}
+// Output buffer per engine round trip; node's 16 KiB default costs a
+// main-thread round trip per 16 KiB of output.
+const ENGINE_CHUNK = 256 * 1024;
 
 export function zstdParams(level: number): Record<number, number> {
   return {
@@ -38,18 +36,81 @@ export function zstdParams(level: number): Record<number, number> {
   };
 }
 
-export class ParallelCompressor extends Transform {
+type Engine = Transform & zlib.Zlib;
+
+/** A single-stream engine for `codec` at `level`. */
+export function createEngine(codec: FrameCodec, level: number): Engine {
+  const options = { chunkSize: ENGINE_CHUNK, highWaterMark: ENGINE_CHUNK };
+  return codec === 'zstd' ? zlib.createZstdCompress({ ...options, params: zstdParams(level) }) : zlib.createGzip({ ...options, level });
+}
+
+interface Frame {
+  chunks: Buffer[];
+  /** Settles when the frame's last output byte has arrived. */
+  done: Promise<void>;
+}
+
+class Lane {
+  readonly engine: Engine;
   readonly #codec: FrameCodec;
-  readonly #options: ParallelCompressorOptions;
-  #frame: Buffer | undefined;
+  #collecting: Buffer[] = [];
+  #failure: Error | undefined;
+  #busy: Promise<void> = Promise.resolve();
+
+  constructor(codec: FrameCodec, level: number, onError: (error: Error) => void) {
+    this.#codec = codec;
+    this.engine = createEngine(codec, level);
+    this.engine.on('data', (chunk: Buffer) => this.#collecting.push(chunk));
+    this.engine.on('error', (error: Error) => {
+      this.#failure = error;
+      onError(error);
+    });
+  }
+
+  /** Waits until the lane's previous frame is complete. */
+  idle(): Promise<void> {
+    return this.#busy;
+  }
+
+  begin(): void {
+    this.#collecting = [];
+  }
+
+  write(chunk: Buffer): void {
+    this.engine.write(chunk);
+  }
+
+  /** Ends the current frame; the frame's output is complete when `done` settles. */
+  end(): Frame {
+    const chunks = this.#collecting;
+    const flushKind = this.#codec === 'zstd' ? zlib.constants.ZSTD_e_end : zlib.constants.Z_FINISH;
+    const done = new Promise<void>((resolve, reject) => {
+      this.engine.flush(flushKind, () => {
+        if (this.#failure) return reject(this.#failure);
+        // A finished gzip member leaves deflate in its end state; reset starts the next member.
+        // (reset() exists on every zlib engine at run time; the typings leave it off Gzip.)
+        if (this.#codec === 'gzip') (this.engine as Engine & zlib.ZlibReset).reset();
+        resolve();
+      });
+    });
+    done.catch(() => undefined);
+    this.#busy = done.catch(() => undefined);
+    return { chunks, done };
+  }
+}
+
+export class ParallelCompressor extends Transform {
+  readonly #lanes: Lane[];
+  readonly #frameSize: number;
+  #lane = 0;
   #filled = 0;
   #framesStarted = 0;
-  readonly #inFlight: Array<Promise<Buffer>> = [];
+  readonly #pending: Frame[] = [];
 
   constructor(codec: FrameCodec, options: ParallelCompressorOptions) {
     super({ readableHighWaterMark: 1 });
-    this.#codec = codec;
-    this.#options = options;
+    this.#frameSize = options.frameSize;
+    this.#lanes = Array.from({ length: Math.max(1, options.concurrency) }, () => new Lane(codec, options.level, (error) => this.destroy(error)));
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -59,43 +120,50 @@ export class ParallelCompressor extends Transform {
   override _flush(callback: TransformCallback): void {
     (async () => {
       // An empty input still yields one (empty) frame: a valid compressed file.
-      if (this.#filled > 0 || this.#framesStarted === 0) this.#start(this.#frame?.subarray(0, this.#filled) ?? Buffer.alloc(0));
-      while (this.#inFlight.length > 0) await this.#emitOldest();
+      if (this.#filled > 0 || this.#framesStarted === 0) {
+        if (this.#filled === 0) await this.#startFrame();
+        this.#endFrame();
+      }
+      while (this.#pending.length > 0) await this.#emitOldest();
+      for (const lane of this.#lanes) lane.engine.destroy();
     })().then(() => callback(), callback);
   }
 
   override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
-    // Jobs still running on the pool finish on their own; nobody awaits them.
-    for (const job of this.#inFlight) job.catch(() => {});
-    this.#inFlight.length = 0;
+    for (const lane of this.#lanes) lane.engine.destroy();
     callback(error);
   }
 
   async #accept(chunk: Buffer): Promise<void> {
-    const { frameSize } = this.#options;
     for (let offset = 0; offset < chunk.length; ) {
-      this.#frame ??= Buffer.allocUnsafe(frameSize);
-      const copied = chunk.copy(this.#frame, this.#filled, offset);
-      offset += copied;
-      this.#filled += copied;
-      if (this.#filled === frameSize) {
-        this.#start(this.#frame);
-        this.#frame = undefined;
-        this.#filled = 0;
-        while (this.#inFlight.length >= this.#options.concurrency) await this.#emitOldest();
-      }
+      if (this.#filled === 0) await this.#startFrame();
+      const piece = chunk.subarray(offset, offset + this.#frameSize - this.#filled);
+      this.#lanes[this.#lane]!.write(piece);
+      offset += piece.length;
+      this.#filled += piece.length;
+      if (this.#filled === this.#frameSize) this.#endFrame();
     }
   }
 
-  #start(data: Buffer): void {
+  /** Picks the next lane, first emitting (in order) whatever frame it was still busy with. */
+  async #startFrame(): Promise<void> {
+    const lane = this.#lanes[this.#lane]!;
+    while (this.#pending.length >= this.#lanes.length) await this.#emitOldest();
+    await lane.idle();
+    lane.begin();
     this.#framesStarted++;
-    const job = compressFrame(this.#codec, data, this.#options.level);
-    job.catch(() => {}); // awaited in order later; not an unhandled rejection meanwhile
-    this.#inFlight.push(job);
+  }
+
+  #endFrame(): void {
+    this.#pending.push(this.#lanes[this.#lane]!.end());
+    this.#lane = (this.#lane + 1) % this.#lanes.length;
+    this.#filled = 0;
   }
 
   async #emitOldest(): Promise<void> {
-    const job = this.#inFlight.shift();
-    if (job) this.push(await job);
+    const frame = this.#pending.shift();
+    if (!frame) return;
+    await frame.done;
+    for (const chunk of frame.chunks) this.push(chunk);
   }
 }
