@@ -145,3 +145,16 @@ image_build() {
   DOCKER_BUILDKIT=0 docker build -q --label "$RECIPE_LABEL=$2" -t "$1" "$3" >/dev/null \
     || die "image_build: docker build of $1 failed"
 }
+
+# image_id <tag>: the image a tag names now, empty when none.
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# drop_replaced <old-id> <tag>...: a rebuild moves the tags and leaves the old
+# image dangling; remove it unless something (a container, another tag, a
+# child image) still uses it, which docker rmi refuses by itself.
+drop_replaced() {
+  _old=$1; shift
+  [ -n "$_old" ] || return 0
+  for _t in "$@"; do [ "$(image_id "$_t")" != "$_old" ] || return 0; done
+  docker rmi "$_old" >/dev/null 2>&1 || true
+}

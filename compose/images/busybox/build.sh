@@ -10,6 +10,7 @@ file -L "$bb" 2>/dev/null | grep -q 'statically linked' \
   || ldd "$bb" 2>&1 | grep -q 'not a dynamic' \
   || die "busybox: $bb is not static; apt-get install -y busybox-static"
 
+old=$(image_id "$IMAGE_TAG")
 root=$(mktemp -d "${TMPDIR:-/var/tmp}/hoss-busybox.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/etc" "$root/root" "$root/tmp" "$root/var/tmp" \
@@ -29,3 +30,4 @@ tar -C "$root" --numeric-owner --owner=0 --group=0 -cf - . \
       --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       --change 'CMD ["sh"]' \
       - "$IMAGE_TAG" >/dev/null
+drop_replaced "$old" "$IMAGE_TAG"
