@@ -20,6 +20,11 @@ answers() {
   command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1
 }
 
+dockerd_running() {
+  if [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then return 0; fi
+  pidof dockerd >/dev/null 2>&1
+}
+
 engine_version() {
   docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'
 }
@@ -59,7 +64,7 @@ else
     say "installing docker.io"
     apt_install docker.io
   fi
-  if pidof dockerd >/dev/null 2>&1; then
+  if dockerd_running; then
     say "dockerd is running but not answering yet; waiting"
   else
     say "starting dockerd (log: $log)"
