@@ -41,7 +41,11 @@ for p do
   if [ -L "$p" ]; then l=$(readlink "$p"); elif [ -f "$p" ] && [ "$HASH_CONTENT" = 1 ]; then h=$(sha256sum < "$p"); h=\${h%% *}; fi
   printf "%s\\0%s\\0%s\\0%s\\0" "$p" "$st" "$h" "$l"
 done' sh {} +
+printf '%s\\0' "$END"
 `;
+
+/** Closes every complete listing, so a cut-off one is never taken for a small tree. */
+const END = '#end-of-listing';
 
 const TYPE_BITS: Record<number, TreeEntryType> = {
   0o140000: 'socket',
@@ -53,11 +57,13 @@ const TYPE_BITS: Record<number, TreeEntryType> = {
   0o010000: 'fifo',
 };
 
+export class TruncatedListingError extends OperationError {}
+
 export function parseTreeListing(output: string): TreeEntry[] {
   const fields = output.split('\0');
-  // A complete listing ends with a NUL, so the split leaves one empty tail.
-  if (fields.pop() !== '' || fields.length % 4 !== 0) {
-    throw new OperationError('tree listing from the helper is truncated or malformed');
+  // A complete listing ends with the marker and a NUL, so the split leaves an empty tail.
+  if (fields.pop() !== '' || fields.pop() !== END || fields.length % 4 !== 0) {
+    throw new TruncatedListingError('tree listing from the helper is truncated or malformed');
   }
   const entries: TreeEntry[] = [];
   for (let i = 0; i < fields.length; i += 4) {
@@ -106,17 +112,30 @@ export interface ListTreeOptions {
   signal?: AbortSignal;
 }
 
+/** Attempts per listing: a helper's output can arrive cut short (see below). */
+const ATTEMPTS = 3;
+
 export async function listTree(docker: DockerClient, options: ListTreeOptions): Promise<TreeEntry[]> {
-  const result = await docker.runHelper({
-    image: options.image,
-    argv: ['sh', '-c', LIST_SCRIPT, 'list-tree', options.hashContents === false ? '0' : '1'],
-    mounts: [{ source: options.source, target: '/tree', readOnly: true }],
-    purpose: `list tree ${options.source}`,
-    runId: options.runId,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  if (result.exitCode !== 0) {
-    throw new OperationError(`listing ${options.source} failed (helper exit ${result.exitCode})`, { details: result.stderr.trim() });
+  for (let attempt = 1; ; attempt++) {
+    const result = await docker.runHelper({
+      image: options.image,
+      argv: ['sh', '-c', LIST_SCRIPT, 'list-tree', options.hashContents === false ? '0' : '1'],
+      mounts: [{ source: options.source, target: '/tree', readOnly: true }],
+      purpose: `list tree ${options.source}`,
+      runId: options.runId,
+      env: { END },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (result.exitCode !== 0) {
+      throw new OperationError(`listing ${options.source} failed (helper exit ${result.exitCode})`, { details: result.stderr.trim() });
+    }
+    try {
+      return parseTreeListing(result.stdout);
+    } catch (error) {
+      // The helper's stdout is read over attach; when the container exits
+      // before the last bytes were read, they are lost. The listing itself
+      // is read-only, so running it again is safe.
+      if (!(error instanceof TruncatedListingError) || attempt >= ATTEMPTS) throw error;
+    }
   }
-  return parseTreeListing(result.stdout);
 }

@@ -147,3 +147,10 @@ test('reset removes containers, volumes, data and config, and keeps only the bac
   await stackOk(['reset'], stack.env);
   assert.deepEqual(await readdir(backups), ['hoss-backup-test.tar.zst']);
 });
+
+test('a new installation seeded alike differs only in its secrets', async () => {
+  // After reset, up writes a new .env: new passwords, a new LDAP admin hash.
+  await stackOk(['up'], stack.env);
+  await stackOk(['seed'], stack.env);
+  assert.deepEqual(changedKeys(seeded, await fingerprint()), ['config/.env', 'ldap/admin', 'ldap/config']);
+});

@@ -21,7 +21,8 @@ test('tree listings parse names with newlines, setuid modes, links and fifos', (
     record('./new\nline', '81a4 0 0 1 1', 'ab'.repeat(32)) +
     record('./a', '89ed 0 0 1 2', 'cd'.repeat(32)) +
     record('./link', 'a1ff 0 0 7 1', '', '/nowhere') +
-    record('./fifo', '11a4 70 70 0 1');
+    record('./fifo', '11a4 70 70 0 1') +
+    '#end-of-listing\0';
   const entries = parseTreeListing(listing);
   assert.deepEqual(entries.map((e) => e.path), ['.', 'a', 'fifo', 'link', 'new\nline']);
   assert.deepEqual(entries[1], { path: 'a', type: 'file', uid: 0, gid: 0, mode: 0o4755, size: 1, nlink: 2, sha256: 'cd'.repeat(32) });
@@ -31,6 +32,7 @@ test('tree listings parse names with newlines, setuid modes, links and fifos', (
   const chowned = parseTreeListing(listing.replace('81a4 0 0', '81a4 1 0'));
   assert.notEqual(digestTree(chowned), digestTree(entries));
   assert.throws(() => parseTreeListing(listing.slice(0, -3)), /truncated|malformed/);
+  assert.throws(() => parseTreeListing(''), /truncated|malformed/);
 });
 
 test('LDIF entries compare equal whatever the encoding and order', () => {
