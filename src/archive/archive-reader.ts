@@ -41,12 +41,13 @@ export interface ReadArchiveOptions {
 export class ArchiveHeaderError extends ArchiveError {
   readonly index: number;
   readonly previous: string | undefined;
-  readonly truncated: boolean;
-  constructor(message: string, position: { index: number; previous: string | undefined }, truncated: boolean, cause?: unknown) {
+  /** missing: the archive ends cleanly where this header should start; cut: it ends inside it. */
+  readonly problem: 'missing' | 'cut' | 'damaged';
+  constructor(message: string, position: { index: number; previous: string | undefined }, problem: ArchiveHeaderError['problem'], cause?: unknown) {
     super(message, { cause });
     this.index = position.index;
     this.previous = position.previous;
-    this.truncated = truncated;
+    this.problem = problem;
   }
 }
 
@@ -129,8 +130,8 @@ interface MemberHeader {
 /** The next member's header, or undefined at the end-of-archive marker. */
 async function readMemberHeader(tar: ByteSource, position: { index: number; previous: string | undefined }, path: string): Promise<MemberHeader | undefined> {
   const where = position.index === 0 ? 'the first member' : `the member after ${position.previous}`;
-  const headerError = (problem: string, truncated: boolean, cause?: unknown) =>
-    new ArchiveHeaderError(`the header of ${where} ${problem}`, position, truncated, cause);
+  const headerError = (problem: string, cut: boolean, cause?: unknown) =>
+    new ArchiveHeaderError(`the header of ${where} ${problem}`, position, cut ? 'cut' : 'damaged', cause);
   const readBlock = async (): Promise<Buffer> => {
     let block: Buffer;
     try {
@@ -143,8 +144,8 @@ async function readMemberHeader(tar: ByteSource, position: { index: number; prev
     }
     if (block.length === 0) {
       throw position.index === 0
-        ? new ArchiveHeaderError(`${path} holds no tar data`, position, true)
-        : new ArchiveHeaderError(`the archive ends after ${position.previous} without an end-of-archive marker: it is truncated`, position, true);
+        ? new ArchiveHeaderError(`${path} holds no tar data`, position, 'missing')
+        : new ArchiveHeaderError(`the archive ends after ${position.previous} without an end-of-archive marker: it is truncated`, position, 'missing');
     }
     if (block.length < BLOCK_SIZE) throw headerError('is cut off: the archive is truncated', true);
     return block;
@@ -202,14 +203,16 @@ async function readMemberHeader(tar: ByteSource, position: { index: number; prev
 async function readWithinHeader(
   tar: ByteSource,
   count: number,
-  headerError: (problem: string, truncated: boolean, cause?: unknown) => ArchiveHeaderError,
+  headerError: (problem: string, cut: boolean, cause?: unknown) => ArchiveHeaderError,
   path: string,
 ): Promise<Buffer> {
   let data: Buffer;
   try {
     data = await tar.readUpTo(count);
   } catch (error) {
-    if (error instanceof CompressedDataError) throw headerError(`is damaged (${error.message})`, error.kind === 'truncated', error);
+    if (error instanceof CompressedDataError) {
+      throw headerError(error.kind === 'truncated' ? 'is cut off: the archive is truncated' : `is damaged (${error.message})`, error.kind === 'truncated', error);
+    }
     throw asArchiveError(error, path);
   }
   if (data.length < count) throw headerError('is cut off: the archive is truncated', true);

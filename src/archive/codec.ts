@@ -2,6 +2,7 @@
 // how to tell them apart from a file's first bytes.
 
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Duplex, PassThrough, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { ArchiveError } from '../errors.ts';
@@ -29,7 +30,7 @@ export interface CompressorOptions {
 export const DEFAULT_FRAME_SIZE = 4 * 1024 * 1024;
 
 export function defaultThreads(): number {
-  return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+  return Math.max(1, Math.min(4, availableParallelism()));
 }
 
 /** A Transform whose output is a complete compressed stream of its input. */

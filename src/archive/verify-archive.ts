@@ -69,9 +69,7 @@ function nameExpectedMember(error: unknown, manifest: ArchiveManifest | undefine
   if (!(error instanceof ArchiveHeaderError)) return error;
   const expected = error.index === 0 ? MANIFEST_NAME : manifest?.members[error.index - 1]?.name;
   if (expected === undefined) return error;
-  const message = error.truncated && error.message.includes('without an end-of-archive marker')
-    ? `archive ends before member ${expected}: it is truncated`
-    : `${expected}: ${error.message}`;
+  const message = error.problem === 'missing' ? `archive ends before member ${expected}: it is truncated` : `${expected}: ${error.message}`;
   return new ArchiveError(message, { member: expected, cause: error, hint: error.hint });
 }
 
