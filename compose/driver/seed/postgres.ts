@@ -58,7 +58,7 @@ function coreSql(scale: number): string[] {
     `INSERT INTO objects
        SELECT g, 1 + g % ${datasets},
               format('data/%s/file-%s.bin', g % 97, g),
-              (g * 7919) % 104729,
+              (g::bigint * 7919) % 104729,
               decode(md5('etag-' || g), 'hex'),
               CASE WHEN g % 5 = 0 THEN NULL
                    ELSE json_build_object('content-type', CASE WHEN g % 2 = 0 THEN 'application/octet-stream' ELSE 'image/tiff' END,

@@ -1,6 +1,7 @@
 // seed [--scale N]: deterministic content in every stateful service. Each
 // part replaces what it seeded before instead of adding to it, so the same
 // N always ends in the same fingerprint.
+import { asHossError, OperationError } from '../../../src/errors.ts';
 import { writeConfigFiles } from '../config-folder.ts';
 import { loadContext, type ServiceName } from '../context.ts';
 import { waitForServices } from '../readiness.ts';
@@ -20,7 +21,12 @@ export async function seed(hossDir: string, scale: number): Promise<void> {
   const has = (service: ServiceName) => ctx.services.includes(service);
   const step = async (what: string, work: () => Promise<void>) => {
     const t = Date.now();
-    await work();
+    try {
+      await work();
+    } catch (error) {
+      const failure = asHossError(error);
+      throw new OperationError(`seeding ${what} failed: ${failure.message}`, { cause: error, ...(failure.details ? { details: failure.details } : {}) });
+    }
     say(`seeded ${what} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   };
   await step('config files', () => writeConfigFiles(ctx.hossDir, true));
