@@ -32,6 +32,7 @@ export interface Profile {
     port: number;
     repository: string;
     containerRepoDir: string;
+    containerDataDir: string;
     hostRepoDir: string;
     dataDir: string;
   };
@@ -68,7 +69,7 @@ export function validateProfile(raw: unknown): Profile {
   }
   requireShape(p.postgres!.databaseVariables, 'postgres.databaseVariables', 'string[]');
   requireShape(p.opensearch, 'opensearch', 'object');
-  for (const key of ['service', 'repository', 'containerRepoDir', 'hostRepoDir', 'dataDir']) {
+  for (const key of ['service', 'repository', 'containerRepoDir', 'containerDataDir', 'hostRepoDir', 'dataDir']) {
     requireShape(p.opensearch![key], `opensearch.${key}`, 'string');
   }
   requireShape(p.opensearch!.port, 'opensearch.port', 'number');

@@ -42,6 +42,7 @@ export interface StackConfig {
     port: number;
     repository: string;
     containerRepoDir: string;
+    containerDataDir: string;
     hostRepoDir: string;
     dataDir: string | undefined;
   };
@@ -148,6 +149,7 @@ export function stackConfigFromEnv(profile: Profile, configDir: string, env: Env
       port: profile.opensearch.port,
       repository: profile.opensearch.repository,
       containerRepoDir: profile.opensearch.containerRepoDir,
+      containerDataDir: profile.opensearch.containerDataDir,
       hostRepoDir: pathOf(profile.opensearch.hostRepoDir, 'the OpenSearch snapshot folder')!,
       dataDir: pathOf(profile.opensearch.dataDir, 'the OpenSearch data folder'),
     },

@@ -60,6 +60,12 @@ export async function waitForServices(docker: DockerClient, config: StackConfig,
       const containers = await projectContainers(docker, config.project);
       const waiting: string[] = [];
       for (const c of containers) {
+        if (c.state === 'restarting') {
+          const info = await docker.inspectContainer(c.id);
+          if (info.RestartCount >= 3) {
+            throw new StackError(`service ${c.service} keeps restarting (${info.RestartCount} times)`, { hint: `see docker logs ${c.name}` });
+          }
+        }
         if (c.state !== 'running') {
           if (c.state === 'exited' || c.state === 'dead') {
             const info = await docker.inspectContainer(c.id);

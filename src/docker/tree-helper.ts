@@ -128,14 +128,27 @@ export async function makeFolder(run: TreeHelperRun, dir: string, owner: string,
   await runScript(run, MAKE_FOLDER_SCRIPT, [dir, owner, mode]);
 }
 
-/** Removes a folder's contents as root inside a helper: files owned by other uids included. */
+// $1: folder to delete with everything in it, as root (files of other uids included).
+const REMOVE_SCRIPT = `
+set -e
+rm -rf -- "$1"
+echo 'entries 0'
+`;
+
+/** Removes a folder and its contents inside a helper: the files belong to the engine's uid, not ours. */
 export async function removeTree(run: TreeHelperRun, dir: string): Promise<void> {
   await runScript(run, REMOVE_SCRIPT, [dir]);
 }
 
-// $1: folder whose contents to delete (the folder itself stays: it may be a mount point).
-const REMOVE_SCRIPT = `
+// $1: path whose owner and mode to print.
+const OWNER_SCRIPT = `
 set -e
-[ -d "$1" ] && find "$1" -xdev -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+stat -c 'owner %u:%g %a' "$1"
 echo 'entries 0'
 `;
+
+/** Owner (uid:gid) and mode of a folder as the engine sees it. */
+export async function folderOwner(run: TreeHelperRun, dir: string): Promise<{ owner: string; mode: string }> {
+  const count = await runScript(run, OWNER_SCRIPT, [dir]);
+  return { owner: count.owner ?? '0:0', mode: count.mode ?? '755' };
+}

@@ -4,7 +4,7 @@
 // point-in-time at its start) and completes after they run again. HTTP 200
 // proves nothing: state must be SUCCESS with zero failed shards.
 import { readFromContainer } from '../../core/fifo.ts';
-import { removeTree, tarTreeOut, type TreeCount, type TreeHelperRun } from '../../docker/tree-helper.ts';
+import { folderOwner, removeTree, tarTreeOut, type TreeCount, type TreeHelperRun } from '../../docker/tree-helper.ts';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { BackupContext, BackupFacts, BackupTask, ComponentRecord } from '../component.ts';
 import { connectSearch, countDocuments, pollUntil, repoFolder, searchContainer, userIndices, type SearchApi } from './os-client.ts';
@@ -20,6 +20,12 @@ interface SnapshotInfo {
 }
 
 const folderName = (runId: string) => `hossadm-${runId}`;
+
+/** Host folder mounted as the engine's data folder, if it is a bind mount. */
+async function dataFolder(ctx: BackupContext): Promise<string | undefined> {
+  const info = await ctx.docker.inspectContainer((await searchContainer(ctx)).id);
+  return (info.Mounts ?? []).find((m) => m.Type === 'bind' && m.Destination === ctx.config.opensearch.containerDataDir)?.Source;
+}
 
 function helper(ctx: BackupContext, purpose: string, hostRepo: string): TreeHelperRun {
   return {
@@ -123,8 +129,19 @@ export function openSearchBackupTask(ctx: BackupContext): BackupTask {
           ),
           (m) => `${m.size} bytes`,
         );
+        // Bind-mounted folders are created root-owned by the engine on a new
+        // host; the search engine's own uid must own its data folder, so the
+        // owner is recorded here and recreated by the restore.
+        const dataDir = await dataFolder(ctx);
+        const data = dataDir ? await folderOwner({ ...helper(ctx, 'owner of the data folder', hostRepo), mounts: [{ source: dataDir, target: '/data', readOnly: true }] }, '/data') : undefined;
         return {
-          details: { snapshot, indices: info.indices.sort(), repositoryOwner: count?.owner ?? '1000:1000', repositoryMode: count?.mode ?? '755' },
+          details: {
+            snapshot,
+            indices: info.indices.sort(),
+            repositoryOwner: count?.owner ?? '1000:1000',
+            repositoryMode: count?.mode ?? '755',
+            ...(data ? { dataOwner: data.owner, dataMode: data.mode } : {}),
+          },
           fingerprint: { indices: counts },
           live: ctx.mode === 'hot',
         };

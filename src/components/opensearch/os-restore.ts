@@ -2,6 +2,7 @@
 // bind-mounted path.repo, registered read-only, and the snapshot restored
 // with its global state. Indices are deleted first: restoring over an open
 // index fails, and indices created after the backup would be stale leftovers.
+import { basename, dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { writeToContainer } from '../../core/fifo.ts';
 import { makeFolder, removeTree, tarTreeIn, type TreeHelperRun } from '../../docker/tree-helper.ts';
@@ -12,7 +13,7 @@ import { connectSearch, countDocuments, pollUntil, repoFolder, searchContainer, 
 const RESTORE_FOLDER = 'hossadm-restore';
 
 export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
-  const details = ctx.record.details as { snapshot?: string; indices?: string[]; repositoryOwner?: string; repositoryMode?: string };
+  const details = ctx.record.details as { snapshot?: string; indices?: string[]; repositoryOwner?: string; repositoryMode?: string; dataOwner?: string; dataMode?: string };
   const snapshot = details.snapshot ?? '';
   const { repository, containerRepoDir } = ctx.config.opensearch;
   let hostRepo = ctx.config.opensearch.hostRepoDir;
@@ -54,6 +55,12 @@ export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
           },
         ),
       );
+    },
+
+    async beforeStart() {
+      const dataDir = ctx.config.opensearch.dataDir;
+      if (!dataDir || !details.dataOwner) return;
+      await makeFolder({ ...helper('prepare data folder'), mounts: [{ source: dirname(dataDir), target: '/parent' }] }, `/parent/${basename(dataDir)}`, details.dataOwner, details.dataMode ?? '755');
     },
 
     async load() {

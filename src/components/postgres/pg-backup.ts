@@ -86,7 +86,7 @@ export function postgresBackupTask(ctx: BackupContext): BackupTask {
               (input) => ctx.staging.add('postgres', dumpMember(database), input),
               async () => {
                 const argv = [
-                  'pg_dump', '--format=custom', '--compress=0', `--snapshot=${session.snapshot}`,
+                  'pg_dump', '--format=custom', '--compress=0', '--no-sync', `--snapshot=${session.snapshot}`,
                   '--username', ctx.config.postgres.user, '--dbname', database,
                   '--file', `${ctx.config.postgres.containerBackupDir}/${pipe}`,
                 ];

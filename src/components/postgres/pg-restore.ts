@@ -5,7 +5,7 @@
 // - stack still there: each database is loaded into a new database next to
 //   the live one and swapped in by renames, so a failing pg_restore leaves
 //   the old data in place.
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { RestoreContext, RestoreTask } from '../component.ts';
 import { GLOBALS_MEMBER } from './pg-backup.ts';
+import { projectContainers } from '../../docker/compose-services.ts';
 import { countRows, dbContainer, dumpFolder, majorOf, quoteIdent, withClient } from './pg-connection.ts';
 
 const RESTORE_FOLDER = 'hossadm-restore';
@@ -52,18 +53,33 @@ export function postgresRestoreTask(ctx: RestoreContext): RestoreTask {
     if (postgres.initScriptsDir) await rm(join(postgres.initScriptsDir, INIT_SCRIPT_NAME), { force: true });
   };
 
+  const initFailed = (why: string) =>
+    new OperationError(`the Postgres restore init script did not complete: ${why}`, {
+      hint: `see "docker logs" of the ${postgres.service} container; DB_ROOT now holds a partial database: empty it before retrying`,
+    });
+
+  // The entrypoint runs init scripts before Postgres listens on TCP, and a
+  // restart after a failed script skips them: so "listening without ok",
+  // or any restart, means the script failed, whatever it managed to write.
   const waitForInitScript = async () => {
     const statusFile = join(hostDir, 'status');
     const deadline = Date.now() + 30 * 60_000;
     for (;;) {
       const status = (await readFile(statusFile, 'utf8').catch(() => '')).trim();
       if (status === 'ok') return;
-      if (status.startsWith('failed')) {
-        throw new OperationError(`the restore init script in the db container ${status}`, {
-          hint: `see "docker logs" of the ${postgres.service} container; DB_ROOT now holds a partial database: empty it before retrying`,
-        });
+      if (status.startsWith('failed')) throw initFailed(status);
+      const containers = await projectContainers(ctx.docker, ctx.config.project);
+      const db = containers.find((c) => c.service === postgres.service);
+      if (db) {
+        const info = await ctx.docker.inspectContainer(db.id);
+        if (info.RestartCount > 0) throw initFailed(`the ${postgres.service} container restarted (status "${status}")`);
+        if (info.State.Running && status !== 'running') {
+          const listening = await withClient(ctx, 'postgres', async () => true).catch(() => false);
+          const again = (await readFile(statusFile, 'utf8').catch(() => '')).trim();
+          if (listening && again !== 'ok') throw initFailed(`Postgres accepts connections but the script reported "${again}"`);
+        }
       }
-      if (Date.now() > deadline) throw new OperationError('the restore init script did not finish within 30 minutes');
+      if (Date.now() > deadline) throw initFailed('no result within 30 minutes');
       await new Promise((r) => setTimeout(r, 1000));
     }
   };
@@ -117,7 +133,9 @@ export function postgresRestoreTask(ctx: RestoreContext): RestoreTask {
 
     async beforeStart() {
       await writeFile(join(hostDir, 'databases'), `${databases.join('\n')}\n`, { mode: 0o644 });
-      await rm(join(hostDir, 'status'), { force: true });
+      // The script runs as the container's postgres user: it may rewrite this file, nothing else here.
+      await writeFile(join(hostDir, 'status'), 'pending\n', { mode: 0o666 });
+      await chmod(join(hostDir, 'status'), 0o666);
       await mkdir(postgres.initScriptsDir!, { recursive: true });
       await copyFile(templatePath, join(postgres.initScriptsDir!, INIT_SCRIPT_NAME));
     },
