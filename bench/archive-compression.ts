@@ -9,9 +9,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { writeArchive } from '../src/archive/archive-writer.ts';
 import type { CompressorOptions } from '../src/archive/codec.ts';
 import { stageMember } from '../src/archive/member-writer.ts';
+import { zstdParams } from '../src/archive/parallel-compressor.ts';
 import { verifyArchive } from '../src/archive/verify-archive.ts';
 
 const [file, only] = process.argv.slice(2);
@@ -66,6 +70,17 @@ async function tool(label: string, command: string, args: string[]): Promise<voi
   report(label, timing);
 }
 
+/** The bare node:zlib engine, compress only (no hash, no file written), at a given output chunk size. */
+async function engineOnly(label: string, codec: 'zstd' | 'gzip', chunkSize: number | undefined): Promise<void> {
+  const { timing } = await best(async () => {
+    const options = chunkSize ? { chunkSize } : {};
+    const engine = codec === 'zstd' ? zlib.createZstdCompress({ ...options, params: zstdParams(3) }) : zlib.createGzip({ ...options, level: 6 });
+    await pipeline(createReadStream(file!, { highWaterMark: 1024 * 1024 }), engine, new Writable({ write: (_c, _e, done) => done() }));
+    return { value: undefined };
+  });
+  report(label, timing);
+}
+
 async function stage(label: string, codec: 'zstd' | 'gzip', options: CompressorOptions): Promise<{ path: string; size: number; sha256: string }> {
   let peakRss = 0;
   const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -88,6 +103,8 @@ for (const codec of ['zstd', 'gzip'] as const) {
   } else {
     await tool('gzip CLI -6', 'gzip', [level]);
   }
+  await engineOnly(`${codec} node engine, 16 KiB chunks (default)`, codec, undefined);
+  await engineOnly(`${codec} node engine, 256 KiB chunks`, codec, 256 * 1024);
   await stage(`${codec} stageMember, 1 thread`, codec, { threads: 1 });
   for (const frameMiB of [2, 8]) await stage(`${codec} stageMember, 2 lanes, ${frameMiB} MiB frames`, codec, { threads: 2, frameSize: frameMiB * 2 ** 20 });
   const staged = await stage(`${codec} stageMember, defaults (2 lanes, 4 MiB)`, codec, {});
