@@ -167,7 +167,9 @@ export class EngineClient implements DockerClient {
   async removeHelpers(filter: { runId?: string } = {}): Promise<number> {
     const labels: Record<string, string | true> = { [HELPER_LABEL]: true };
     if (filter.runId) labels[RUN_LABEL] = filter.runId;
-    const stale = await this.listContainers({ labels });
+    // Without a run id this sweeps what killed runs left: helpers that no
+    // longer run. A running helper may belong to a live run on another stack.
+    const stale = (await this.listContainers({ labels })).filter((c) => filter.runId || c.state !== 'running');
     await Promise.all(stale.map((c) => this.docker.getContainer(c.id).remove({ force: true }).catch(() => undefined)));
     return stale.length;
   }

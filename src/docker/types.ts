@@ -64,6 +64,7 @@ export interface DockerClient {
   containerAddress(id: string): Promise<string>;
   exec(id: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   runHelper(run: HelperRun): Promise<ExecResult>;
+  /** Removes one run's helpers, or (no runId) every helper that is no longer running. */
   removeHelpers(filter?: { runId?: string }): Promise<number>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
   startContainer(id: string): Promise<void>;
