@@ -19,9 +19,12 @@ async function run(argv: readonly string[]): Promise<void> {
       return up(hossDir);
     case 'seed':
       return seed(hossDir, command.scale);
-    case 'fingerprint':
-      process.stdout.write(await fingerprint(hossDir));
+    case 'fingerprint': {
+      const text = await fingerprint(hossDir);
+      // process.exit below must not cut a large document short on a pipe.
+      await new Promise<void>((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
       return;
+    }
     case 'reset':
       return reset(hossDir);
     case 'down':
