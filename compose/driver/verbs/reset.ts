@@ -9,6 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { runCompose } from '../../../src/docker/compose-cli.ts';
 import { projectContainers } from '../../../src/docker/compose-services.ts';
+import { HELPER_LABEL } from '../../../src/docker/types.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { COMPOSE_FILES, checkHossDir, composeProject, ldapBaseDn, loadContext, VOLUMES, type StackContext } from '../context.ts';
 import { renderEnv } from '../env-template.ts';
@@ -89,10 +90,28 @@ export async function reset(hossDir: string): Promise<void> {
   say('reset done');
 }
 
+/**
+ * A helper left by an interrupted run still holds its volume, and a volume
+ * in use cannot be removed. Only helpers that mount this stack's volumes or
+ * folders go: other stacks on the same engine may be running theirs.
+ */
+async function removeHelpersOf(ctx: StackContext): Promise<void> {
+  const roots = [ctx.hossDir, ctx.backupRoot, resolve(ctx.env.DB_ROOT!), resolve(ctx.env.DB_INIT_SCRIPTS!)];
+  const volumes = new Set(VOLUMES.map((v) => `${ctx.project}_${v}`));
+  for (const helper of await docker.listContainers({ labels: { [HELPER_LABEL]: true } })) {
+    const info = await docker.inspectContainer(helper.id).catch(() => undefined);
+    const ours = (info?.Mounts ?? []).some((m) =>
+      m.Type === 'volume' ? volumes.has(m.Name ?? '') : roots.some((root) => inside(root, m.Source)),
+    );
+    if (ours) await docker.removeContainer(helper.id).catch(() => undefined);
+  }
+}
+
 async function removeEverything(ctx: StackContext): Promise<void> {
   const hossDir = ctx.hossDir;
 
   say(`removing containers, network and volumes of project ${ctx.project}`);
+  await removeHelpersOf(ctx);
   await runCompose(composeProject(ctx), ['down', '--volumes', '--remove-orphans', '--timeout', '10']);
   // Leftovers Compose no longer knows about (a service renamed, a file edited).
   for (const container of await projectContainers(docker, ctx.project)) await docker.removeContainer(container.id);
