@@ -6,6 +6,7 @@ import { mkdir, readFile, statfs, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { writeArchive } from '../archive/archive-writer.ts';
+import { verifyArchive } from '../archive/verify-archive.ts';
 import type { Codec } from '../archive/codec.ts';
 import type { BackupContext, BackupFacts, BackupTask, Component, ComponentRecord, ConsistencyMode } from '../components/component.ts';
 import type { StackConfig } from '../config/stack-config.ts';
@@ -161,6 +162,9 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       writeArchive({ finalPath, codec: options.codec, manifest, members: staging.members, mtime: createdAt, signal: deps.signal }),
       (w) => `${w.path} (${w.bytes} bytes)`,
     );
+    // Read the archive back before the staged copies go: a backup that
+    // cannot be read is found now, not on the day it is needed.
+    await reporter.step('verify archive', () => verifyArchive(written.path, { signal: deps.signal }), (v) => `${v.members.length} members, checksums match`);
     await staging.remove();
     return {
       dryRun: false,

@@ -133,6 +133,20 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       if (!options.forceVersion) throw new PreflightError(message, { hint: 'run the version the backup was taken from (hossadm upgrade --to it), or add --force-version' });
       reporter.warn(`${message}; going on because of --force-version`);
     }
+    if (situation === 'fresh' && !config.compose.upCommand) {
+      if (config.compose.files.length === 0) {
+        throw new PreflightError('the archived .env names no compose files (COMPOSE_FILE) and no HOSSADM_UP_COMMAND', {
+          hint: 'restore onto a running stack, or add COMPOSE_FILE to the .env in the archive\'s place',
+        });
+      }
+      for (const file of config.compose.files) {
+        if (!(await access(file).then(() => true, () => false))) {
+          throw new PreflightError(`compose file ${file} named in the archived .env is not on this host`, {
+            hint: 'check out the stack\'s compose files at the same path first (or set HOSSADM_UP_COMMAND)',
+          });
+        }
+      }
+    }
     for (const task of tasks.values()) await task.preflight();
     const needed = manifest.members.filter((m) => m.name.startsWith('postgres/') || m.name.startsWith('opensearch/')).reduce((s, m) => s + m.size, 0);
     await mkdir(config.backupRoot, { recursive: true, mode: 0o700 });
@@ -171,7 +185,9 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
         continue;
       }
       const component = components.find((c) => c.ownsMember(member.name))!;
-      const input = member.stream.pipe(checked(member.name, expected.get(member.name)!.sha256));
+      const checker = checked(member.name, expected.get(member.name)!.sha256);
+      member.stream.on('error', (error) => checker.destroy(error));
+      const input = member.stream.pipe(checker);
       await tasks.get(component.id)!.receive(member.name, input);
     }
     if (situation === 'fresh') {

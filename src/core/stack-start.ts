@@ -9,48 +9,39 @@ import type { StackConfig } from '../config/stack-config.ts';
 import { projectContainers } from '../docker/compose-services.ts';
 import type { DockerClient } from '../docker/types.ts';
 import { OperationError, PreflightError, StackError } from '../errors.ts';
+import { runCompose } from '../docker/compose-cli.ts';
 import type { Reporter } from '../ui/reporter.ts';
 
 const run = promisify(execFile);
 
 export type StackStarter = (config: StackConfig) => Promise<void>;
 
-async function composeCommand(): Promise<string[]> {
-  try {
-    await run('docker', ['compose', 'version']);
-    return ['docker', 'compose'];
-  } catch {
-    try {
-      await run('docker-compose', ['version']);
-      return ['docker-compose'];
-    } catch {
-      throw new PreflightError('neither "docker compose" nor "docker-compose" is installed', { hint: 'install Docker Compose, or set HOSSADM_UP_COMMAND in .env' });
-    }
-  }
+function stackEnv(config: StackConfig): NodeJS.ProcessEnv {
+  return { ...process.env, [config.profile.configDirVariable]: config.configDir };
 }
 
-export function upArgv(config: StackConfig, compose: string[]): string[] {
-  if (config.compose.upCommand) return config.compose.upCommand.split(/\s+/).filter(Boolean);
+/** The operator's own start command, split into argv: it is run without a shell. */
+export function upCommandArgv(config: StackConfig): string[] | undefined {
+  return config.compose.upCommand ? config.compose.upCommand.split(/\s+/).filter(Boolean) : undefined;
+}
+
+export async function startStack(config: StackConfig): Promise<void> {
+  const own = upCommandArgv(config);
+  if (own) {
+    try {
+      await run(own[0]!, own.slice(1), { cwd: config.compose.workdir ?? config.configDir, env: stackEnv(config), maxBuffer: 16 * 1024 * 1024 });
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr ?? '';
+      throw new OperationError(`starting the stack with "${own.join(' ')}" failed`, { details: stderr.trim().split('\n').slice(-15).join('\n'), cause: error });
+    }
+    return;
+  }
   if (config.compose.files.length === 0) {
     throw new PreflightError('the archived .env names no compose files (COMPOSE_FILE) and no HOSSADM_UP_COMMAND', {
       hint: 'add COMPOSE_FILE=<paths> or HOSSADM_UP_COMMAND="make up DETACH=true" to .env',
     });
   }
-  return [...compose, '--env-file', config.envPath, '-p', config.project, ...config.compose.files.flatMap((f) => ['-f', f]), 'up', '-d'];
-}
-
-export async function startStack(config: StackConfig): Promise<void> {
-  const argv = upArgv(config, config.compose.upCommand ? [] : await composeCommand());
-  try {
-    await run(argv[0]!, argv.slice(1), {
-      cwd: config.compose.workdir ?? config.configDir,
-      env: { ...process.env, [config.profile.configDirVariable]: config.configDir },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new OperationError(`starting the stack with "${argv.join(' ')}" failed`, { details: stderr.trim().split('\n').slice(-15).join('\n'), cause: error });
-  }
+  await runCompose({ project: config.project, files: config.compose.files, envFile: config.envPath, env: stackEnv(config) }, ['up', '-d'], { echo: () => undefined });
 }
 
 export async function waitForServices(docker: DockerClient, config: StackConfig, reporter: Reporter, timeoutMs = 10 * 60_000): Promise<void> {

@@ -82,6 +82,8 @@ export const configComponent: Component = {
 
   restore(ctx: RestoreContext) {
     const entries = (ctx.record.details.entries ?? []) as string[];
+    // Counted as extracted: the restore itself adds an init script under core/ for a while.
+    let extracted: TreeCount | undefined;
     return {
       async describe() {
         return [`config ${ctx.config.configDir}: ${entries.join(', ')} replaced from ${CONFIG_MEMBER}`];
@@ -96,13 +98,13 @@ export const configComponent: Component = {
             { hostDir: ctx.pipeDir, name: CONFIG_MEMBER },
             (output) => pipeline(input, output),
             async () => {
-              await tarTreeIn(helper(ctx, 'restore config', false, ctx.pipeDir, '/in'), '/config', `/in/${CONFIG_MEMBER}`, entries);
+              extracted = await tarTreeIn(helper(ctx, 'restore config', false, ctx.pipeDir, '/in'), '/config', `/in/${CONFIG_MEMBER}`, entries);
             },
           ),
         );
       },
       async fingerprint() {
-        const count = await countTree(helper(ctx, 'count config', true, ctx.pipeDir, '/in'), '/config', entries);
+        const count = extracted ?? (await countTree(helper(ctx, 'count config', true, ctx.pipeDir, '/in'), '/config', entries));
         return { config: { entries: count.entries, bytes: count.bytes } };
       },
     };

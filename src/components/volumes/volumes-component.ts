@@ -95,6 +95,9 @@ export const volumesComponent: Component = {
   restore(ctx: RestoreContext): RestoreTask {
     const saved = (ctx.record.details.volumes ?? []) as { name: string; member: string }[];
     const byMember = new Map(saved.map((v) => [v.member, v.name]));
+    // Counted right after extraction: once a service starts it may rewrite
+    // its own files (RabbitMQ does), and that is not a restore's fault.
+    const extracted = new Map<string, TreeCount>();
     const dockerName = (name: string) => `${ctx.config.project}_${name}`;
     return {
       async describe() {
@@ -118,7 +121,7 @@ export const volumesComponent: Component = {
                 { source: dockerName(name), target: '/vol' },
                 { source: ctx.pipeDir, target: '/in', readOnly: true },
               ];
-              await tarTreeIn(helper(ctx, `restore volume ${name}`, mounts), '/vol', `/in/${name}.tar`);
+              extracted.set(name, await tarTreeIn(helper(ctx, `restore volume ${name}`, mounts), '/vol', `/in/${name}.tar`));
             },
           ),
         );
@@ -126,6 +129,11 @@ export const volumesComponent: Component = {
       async fingerprint() {
         const counts = new Map<string, TreeCount>();
         for (const volume of saved) {
+          const placed = extracted.get(volume.name);
+          if (placed) {
+            counts.set(volume.name, placed);
+            continue;
+          }
           counts.set(volume.name, await countTree(helper(ctx, `count volume ${volume.name}`, [{ source: dockerName(volume.name), target: '/vol', readOnly: true }]), '/vol'));
         }
         return toFingerprint(counts);
