@@ -44,75 +44,58 @@ export interface HossErrorOptions {
 }
 
 export class HossError extends Error {
+  /** The exit code of a class; subclasses set only this. */
+  static readonly code: ExitCodeValue = ExitCode.internal;
   readonly exitCode: ExitCodeValue;
   readonly hint: string | undefined;
   readonly details: string | undefined;
 
-  constructor(exitCode: ExitCodeValue, message: string, options: HossErrorOptions = {}) {
+  constructor(message: string, options: HossErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.exitCode = exitCode;
+    this.exitCode = (new.target as typeof HossError).code;
     this.hint = options.hint;
     this.details = options.details;
   }
 }
 
 export class UsageError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.usage, message, options);
-  }
+  static override readonly code = ExitCode.usage;
 }
 export class ConfigError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.config, message, options);
-  }
+  static override readonly code = ExitCode.config;
 }
 export class EngineError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.engine, message, options);
-  }
+  static override readonly code = ExitCode.engine;
 }
 export class StackError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.stack, message, options);
-  }
+  static override readonly code = ExitCode.stack;
 }
 export class PreflightError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.preflight, message, options);
-  }
+  static override readonly code = ExitCode.preflight;
+}
+export class OperationError extends HossError {
+  static override readonly code = ExitCode.operation;
+}
+export class LockedError extends HossError {
+  static override readonly code = ExitCode.locked;
+}
+export class MismatchError extends HossError {
+  static override readonly code = ExitCode.mismatch;
+}
+export class DeclinedError extends HossError {
+  static override readonly code = ExitCode.declined;
+}
+export class InterruptedError extends HossError {
+  static override readonly code = ExitCode.interrupted;
 }
 export class ArchiveError extends HossError {
+  static override readonly code = ExitCode.archive;
   /** The archive member at fault, when one is. */
   readonly member: string | undefined;
   constructor(message: string, options: HossErrorOptions & { member?: string } = {}) {
-    super(ExitCode.archive, message, options);
+    super(message, options);
     this.member = options.member;
-  }
-}
-export class OperationError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.operation, message, options);
-  }
-}
-export class LockedError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.locked, message, options);
-  }
-}
-export class MismatchError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.mismatch, message, options);
-  }
-}
-export class DeclinedError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.declined, message, options);
-  }
-}
-export class InterruptedError extends HossError {
-  constructor(message: string, options?: HossErrorOptions) {
-    super(ExitCode.interrupted, message, options);
   }
 }
 
@@ -120,5 +103,5 @@ export class InterruptedError extends HossError {
 export function asHossError(error: unknown): HossError {
   if (error instanceof HossError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new HossError(ExitCode.internal, message, { cause: error });
+  return new HossError(message, { cause: error });
 }

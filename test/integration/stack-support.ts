@@ -17,8 +17,13 @@ export interface StackRun {
 }
 
 export function runStack(args: readonly string[], env: Record<string, string>, timeoutMs = 20 * 60_000): Promise<StackRun> {
+  return runChild(STACK, args, env, timeoutMs);
+}
+
+/** Runs a program to its end with extra environment, keeping its exit code and output. */
+export function runChild(command: string, args: readonly string[], env: Record<string, string>, timeoutMs: number): Promise<StackRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(STACK, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -63,3 +63,19 @@ test('manifest parsing refuses foreign, newer and malformed manifests', () => {
 test('archive stamps sort and carry no colons', () => {
   assert.equal(archiveStamp(new Date('2026-11-22T09:03:04.567Z')), '20261122T090304Z');
 });
+
+test('every error class carries its exit code and hint', async () => {
+  const errors = await import('../../src/errors.ts');
+  const cases: Array<[InstanceType<typeof errors.HossError>, number]> = [
+    [new errors.UsageError('u'), 2], [new errors.ConfigError('c'), 3], [new errors.EngineError('e'), 4],
+    [new errors.StackError('s'), 5], [new errors.PreflightError('p'), 6], [new errors.ArchiveError('a', { member: 'm' }), 7],
+    [new errors.OperationError('o'), 8], [new errors.LockedError('l'), 9], [new errors.MismatchError('x'), 10],
+    [new errors.DeclinedError('d'), 11], [new errors.InterruptedError('i'), 130],
+  ];
+  for (const [error, code] of cases) {
+    assert.equal(error.exitCode, code, error.name);
+    assert.ok(errors.exitCodeMeaning[error.exitCode], `${code} is documented`);
+  }
+  assert.equal(new errors.StackError('x', { hint: 'do y' }).hint, 'do y');
+  assert.equal(errors.asHossError(new Error('boom')).exitCode, 1);
+});
