@@ -200,6 +200,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     if (stopped) {
       const toStart = stopped;
       await reporter.step('start writers', () => startWriters(docker, toStart)).catch((e) => reporter.warn(`could not start writers: ${(e as Error).message}`));
+      await waitForServices(docker, config, reporter).catch((e) => reporter.warn((e as Error).message));
     }
     await docker.removeHelpers({ runId }).catch(() => undefined);
     await lock.release();

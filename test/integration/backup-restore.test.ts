@@ -120,7 +120,7 @@ test('backup writes one archive holding every component, each member matching it
 test('a pg_dump failure fails the backup with its stderr, leaves no archive and restarts the writers', async () => {
   const before = await archivesPresent();
   const db = (await projectContainers(docker, stack.project)).find((c) => c.service === 'db')!;
-  const wrap = 'set -e; d=$(dirname "$(command -v pg_dump)"); mv "$d/pg_dump" "$d/pg_dump.real"; printf \'#!/bin/sh\\ncase "$*" in *--version*) exec "$0.real" "$@";; esac\\necho "pg_dump: error: simulated failure" >&2\\nexit 1\\n\' > "$d/pg_dump"; chmod 755 "$d/pg_dump"';
+  const wrap = 'set -e; d=$(dirname "$(command -v pg_dump)"); mv "$d/pg_dump" "$d/pg_dump.real"; printf \'#!/bin/sh\\ncase "$*" in *--version*|-V) exec "$0.real" "$@";; esac\\necho "pg_dump: error: simulated failure" >&2\\nexit 1\\n\' > "$d/pg_dump"; chmod 755 "$d/pg_dump"';
   assert.equal((await docker.exec(db.id, ['sh', '-c', wrap])).exitCode, 0);
   try {
     const run = await hossadm(['backup', '--yes'], stack.env);
@@ -134,15 +134,16 @@ test('a pg_dump failure fails the backup with its stderr, leaves no archive and 
   assert.deepEqual(await writersRunning(), ['auth:running', 'core:running', 'ldap:running', 'rabbitmq:running']);
 });
 
-test('a snapshot that cannot complete fails the backup; no archive, writers running', async () => {
+test('an index whose snapshot cannot succeed (red, unassigned primary) stops the backup before anything stops', async () => {
   const before = await archivesPresent();
   const search = await searchClient(ctx);
   // A primary that can never be allocated: the snapshot cannot succeed.
   await search.indices.create({ index: 'unassignable', body: { settings: { number_of_replicas: 0, 'index.routing.allocation.require._name': 'no-such-node' } } });
   try {
     const run = await hossadm(['backup', '--yes'], stack.env);
-    assert.equal(run.code, 8, run.stderr);
-    assert.match(run.stderr, /OpenSearch .*snapshot|snapshot .*(FAILED|PARTIAL|failed)/i);
+    assert.equal(run.code, 6, run.stderr);
+    assert.match(run.stderr, /OpenSearch cluster is red: .*unassignable/);
+    assert.doesNotMatch(run.stderr, /stop writers/, 'refused before any service stopped');
   } finally {
     await search.indices.delete({ index: 'unassignable' });
     await search.close();
@@ -212,6 +213,7 @@ test('restore in place over a modified stack brings back the saved state with no
 
   const run = await hossadmOk(['restore', '--yes', archive], stack.env);
   assert.match(run.stdout, /in place/);
+  await stackOk(['up'], stack.env);
   assert.deepEqual(changedKeys(saved, await fingerprint()), []);
   assert.deepEqual(await writersRunning(), ['auth:running', 'core:running', 'ldap:running', 'rabbitmq:running']);
 });
@@ -221,6 +223,7 @@ test('fresh-host round trip: reset everything, restore, same fingerprint, core w
   await docker.removeVolume(fixtureVolume);
   const run = await hossadmOk(['restore', '--yes', archive], stack.env);
   assert.match(run.stdout, /fresh host/);
+  await stackOk(['up'], stack.env);
   assert.deepEqual(changedKeys(saved, await fingerprint()), []);
   assert.equal(await listFixture(), fixtureListing);
   // The stand-in core answers its health check against the restored database.

@@ -63,6 +63,14 @@ export async function preflightOpenSearch(ctx: BackupContext): Promise<BackupFac
         hint: `add path.repo: ["${ctx.config.opensearch.containerRepoDir}"] to opensearch.yml in ${ctx.config.configDir} and restart the ${ctx.config.opensearch.service} service`,
       });
     }
+    // A red index cannot be snapshotted: say so now, before any service stops.
+    const health = await api.request<{ status: string }>('GET', '/_cluster/health');
+    if (health.status === 'red') {
+      const red = await api.request<{ index: string }[]>('GET', '/_cat/indices', undefined, { format: 'json', health: 'red', h: 'index' });
+      throw new PreflightError(`OpenSearch cluster is red: ${red.map((r) => r.index).join(', ') || 'unassigned primaries'}`, {
+        hint: 'fix or delete the red indices (GET _cluster/allocation/explain says why they are unassigned), then run the backup again',
+      });
+    }
     await registerRepository(ctx, api, `${ctx.config.opensearch.containerRepoDir}/${folderName(ctx.runId)}`);
     const indices = await api.request<{ 'store.size': string }[]>('GET', '/_cat/indices', undefined, { format: 'json', bytes: 'b', h: 'store.size' });
     const estimatedBytes = indices.reduce((sum, i) => sum + Number(i['store.size'] ?? 0), 0);
