@@ -10,14 +10,17 @@ export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-hossdemo}"
 if [ ! -x node_modules/.bin/tsc ]; then npm ci --no-audit --no-fund; fi
 sh scripts/node24.sh npx --no-install tsc -p tsconfig.json
 hossadm() { sh scripts/node24.sh node dist/cli/main.js "$@"; }
+prints=$(mktemp -d)
 
 step() { printf '\n=== %s\n' "$*" >&2; }
 
+sh scripts/engine.sh
+compose/images/build
 step "bring up the reference HOSS stack in $HOSS_DIR (project $COMPOSE_PROJECT_NAME)"
 compose/stack up
 step "seed it with deterministic data"
 compose/stack seed
-compose/stack fingerprint > "$HOSS_DIR/../fingerprint-before.json"
+compose/stack fingerprint > "$prints/before.json"
 
 step "hossadm backup"
 hossadm backup --yes
@@ -31,12 +34,13 @@ compose/stack reset
 step "hossadm restore $archive"
 hossadm restore --yes "$archive"
 
-compose/stack fingerprint > "$HOSS_DIR/../fingerprint-after.json"
+compose/stack up >/dev/null 2>&1   # waits until every service answers again
+compose/stack fingerprint > "$prints/after.json"
 step "fingerprint before backup and after restore"
-if cmp -s "$HOSS_DIR/../fingerprint-before.json" "$HOSS_DIR/../fingerprint-after.json"; then
-  echo "identical: $(sha256sum < "$HOSS_DIR/../fingerprint-after.json" | cut -c1-16)" >&2
+if cmp -s "$prints/before.json" "$prints/after.json"; then
+  echo "identical: $(sha256sum < "$prints/after.json" | cut -c1-16)" >&2
 else
-  diff "$HOSS_DIR/../fingerprint-before.json" "$HOSS_DIR/../fingerprint-after.json" >&2 || true
+  diff "$prints/before.json" "$prints/after.json" >&2 || true
   echo "fingerprints differ" >&2
   exit 1
 fi
