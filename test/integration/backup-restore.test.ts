@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { verifyArchive } from '../../src/archive/verify-archive.ts';
 import { loadContext, type StackContext } from '../../compose/driver/context.ts';
 import { runHelperScript } from '../../compose/driver/runtime.ts';
+import { readCoreLedger, setCoreWriting } from '../../compose/driver/core-switch.ts';
 import { searchClient } from '../../compose/driver/services/opensearch.ts';
 import { withDatabase } from '../../compose/driver/services/postgres.ts';
 import { EngineClient } from '../../src/docker/client.ts';
@@ -196,6 +197,27 @@ test('damaged, foreign and version-skewed archives are refused before anything c
     await writeFile(envPath, original);
   }
   assert.deepEqual(changedKeys(saved, await fingerprint()), [], 'refused restores must change nothing');
+});
+
+test('--hot with the core service writing yields a consistent dump, and says it was copied live', async () => {
+  const seededTotal = (await readCoreLedger(ctx)).total;
+  await setCoreWriting(ctx, true);
+  let hot: { archive: string; consistency: { mode: string; stopped: unknown[] } };
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    hot = JSON.parse((await hossadmOk(['backup', '--yes', '--hot', '--json'], stack.env)).stdout);
+  } finally {
+    await setCoreWriting(ctx, false);
+  }
+  assert.equal(hot.consistency.mode, 'hot');
+  assert.deepEqual(hot.consistency.stopped, [], 'nothing is stopped in a hot backup');
+  // Load that dump back: the invariant the writer keeps must hold in it, and the
+  // writes that happened before the snapshot must be in it.
+  await hossadmOk(['restore', '--yes', hot.archive], stack.env);
+  await stackOk(['up'], stack.env);
+  const restored = await readCoreLedger(ctx);
+  assert.equal(restored.total, seededTotal, 'no transfer torn in half');
+  assert.ok(restored.transfers > 0, 'the writes made before the snapshot are in the dump');
 });
 
 test('restore in place over a modified stack brings back the saved state with no leftovers', async () => {
