@@ -196,7 +196,14 @@ test('damaged, foreign and version-skewed archives are refused before anything c
   } finally {
     await writeFile(envPath, original);
   }
-  assert.deepEqual(changedKeys(saved, await fingerprint()), [], 'refused restores must change nothing');
+  const plan = await hossadmOk(['restore', '--dry-run', archive], stack.env);
+  assert.match(plan.stdout, /Restore plan .*nothing was done/);
+  assert.match(plan.stdout, /in place, over the running stack/);
+  assert.match(plan.stdout, /volume [a-z0-9]+_auth-secrets: emptied and refilled/);
+  const backupPlan = await hossadmOk(['backup', '--dry-run'], stack.env);
+  assert.match(backupPlan.stdout, /Backup plan \(nothing was done\)/);
+  assert.match(backupPlan.stdout, /pg_dump --format=custom of hoss_core/);
+  assert.deepEqual(changedKeys(saved, await fingerprint()), [], 'refused restores and dry runs must change nothing');
 });
 
 test('--hot with the core service writing yields a consistent dump, and says it was copied live', async () => {

@@ -79,3 +79,20 @@ test('every error class carries its exit code and hint', async () => {
   assert.equal(new errors.StackError('x', { hint: 'do y' }).hint, 'do y');
   assert.equal(errors.asHossError(new Error('boom')).exitCode, 1);
 });
+
+test('the backup plan names every component step and the window', async () => {
+  const { loadProfile } = await import('../../src/config/profile.ts');
+  const { stackConfigFromEnv } = await import('../../src/config/stack-config.ts');
+  const { planBackup, archiveName } = await import('../../src/core/backup.ts');
+  const { components } = await import('../../src/components/index.ts');
+  const config = stackConfigFromEnv(await loadProfile('hoss'), '/c', { POSTGRES_USER: 'u', POSTGRES_PASSWORD: 'p', POSTGRES_CORE_DB: 'a', POSTGRES_AUTH_DB: 'b' }, '/h');
+  const cold = planBackup(config, { mode: 'cold', codec: 'zstd', dryRun: true }, components).join('\n');
+  assert.match(cold, /config: copy \.env, traefik\.yaml/);
+  assert.match(cold, /postgres: pg_dump --format=custom of a/);
+  assert.match(cold, /opensearch: snapshot all indices with global state/);
+  assert.match(cold, /volumes: copy volume server_rabbitmq-data/);
+  assert.match(cold, /stop the writing services \(all but db, opensearch\)/);
+  assert.doesNotMatch(cold, /\bp\b.*password/);
+  assert.match(planBackup(config, { mode: 'hot', codec: 'gzip', dryRun: true }, components).join('\n'), /hot: keep every service running[\s\S]*\.tar\.gz/);
+  assert.equal(archiveName(new Date('2026-01-02T03:04:05Z'), 'zstd'), 'hoss-backup-20260102T030405Z.tar.zst');
+});
