@@ -151,9 +151,18 @@ export class EngineClient implements DockerClient {
       const err = new PassThrough();
       this.docker.modem.demuxStream(stream, out, err);
       const collected = Promise.all([collect(out, run.purpose), collect(err, run.purpose)]);
+      const attached = stream as unknown as Readable;
+      // The attach stream ends after the container's last output; ending our
+      // side at the exit instead could cut the tail of what it printed.
+      const drained = new Promise<void>((resolve) => {
+        attached.once('end', resolve);
+        attached.once('close', resolve);
+        attached.once('error', () => resolve());
+      });
       await this.call(() => container.start());
       const status = (await this.call(() => container.wait())) as { StatusCode: number };
-      (stream as unknown as Readable).destroy();
+      await Promise.race([drained, new Promise((r) => setTimeout(r, 10_000))]);
+      attached.destroy();
       out.end();
       err.end();
       const [stdout, stderr] = await collected;
