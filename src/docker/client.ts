@@ -42,6 +42,22 @@ async function collect(stream: Readable, what: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Splits the engine's multiplexed log format (8-byte frame headers: stream, size) into stdout and stderr. */
+export function demuxLog(raw: Buffer): { stdout: string; stderr: string } {
+  if (raw.length > MAX_CAPTURE_BYTES) throw new OperationError(`a helper printed more than ${MAX_CAPTURE_BYTES} bytes`);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const kind = raw[offset];
+    const size = raw.readUInt32BE(offset + 4);
+    const frame = raw.subarray(offset + 8, offset + 8 + size);
+    (kind === 2 ? err : out).push(frame);
+    offset += 8 + size;
+  }
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
 function toContainerInfo(c: Docker.ContainerInfo): ContainerInfo {
   const labels = c.Labels ?? {};
   return {
@@ -134,8 +150,6 @@ export class EngineClient implements DockerClient {
         User: run.user ?? '0:0',
         Env: Object.entries(run.env ?? {}).map(([k, v]) => `${k}=${v}`),
         Labels: { [HELPER_LABEL]: run.purpose, [RUN_LABEL]: run.runId },
-        AttachStdout: true,
-        AttachStderr: true,
         HostConfig: {
           Binds: run.mounts.map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
           NetworkMode: 'none',
@@ -146,26 +160,12 @@ export class EngineClient implements DockerClient {
     const abort = () => void container.remove({ force: true }).catch(() => undefined);
     run.signal?.addEventListener('abort', abort, { once: true });
     try {
-      const stream = await this.call(() => container.attach({ stream: true, stdout: true, stderr: true }));
-      const out = new PassThrough();
-      const err = new PassThrough();
-      this.docker.modem.demuxStream(stream, out, err);
-      const collected = Promise.all([collect(out, run.purpose), collect(err, run.purpose)]);
-      const attached = stream as unknown as Readable;
-      // The attach stream ends after the container's last output; ending our
-      // side at the exit instead could cut the tail of what it printed.
-      const drained = new Promise<void>((resolve) => {
-        attached.once('end', resolve);
-        attached.once('close', resolve);
-        attached.once('error', () => resolve());
-      });
       await this.call(() => container.start());
       const status = (await this.call(() => container.wait())) as { StatusCode: number };
-      await Promise.race([drained, new Promise((r) => setTimeout(r, 10_000))]);
-      attached.destroy();
-      out.end();
-      err.end();
-      const [stdout, stderr] = await collected;
+      // Read back once the container has exited: the log holds every byte it
+      // printed, where an attached stream may still be in flight at exit.
+      const raw = (await this.call(() => container.logs({ stdout: true, stderr: true, follow: false }))) as unknown as Buffer;
+      const { stdout, stderr } = demuxLog(raw);
       return { exitCode: status.StatusCode, stdout, stderr };
     } finally {
       run.signal?.removeEventListener('abort', abort);

@@ -96,3 +96,15 @@ test('the backup plan names every component step and the window', async () => {
   assert.match(planBackup(config, { mode: 'hot', codec: 'gzip', dryRun: true }, components).join('\n'), /hot: keep every service running[\s\S]*\.tar\.gz/);
   assert.equal(archiveName(new Date('2026-01-02T03:04:05Z'), 'zstd'), 'hoss-backup-20260102T030405Z.tar.zst');
 });
+
+test("the engine's multiplexed log splits into stdout and stderr", async () => {
+  const { demuxLog } = await import('../../src/docker/client.ts');
+  const frame = (kind: number, text: string) => {
+    const body = Buffer.from(text);
+    const head = Buffer.alloc(8);
+    head[0] = kind;
+    head.writeUInt32BE(body.length, 4);
+    return Buffer.concat([head, body]);
+  };
+  assert.deepEqual(demuxLog(Buffer.concat([frame(1, 'a\n'), frame(2, 'oops\n'), frame(1, 'b\n')])), { stdout: 'a\nb\n', stderr: 'oops\n' });
+});
