@@ -108,3 +108,15 @@ test("the engine's multiplexed log splits into stdout and stderr", async () => {
   };
   assert.deepEqual(demuxLog(Buffer.concat([frame(1, 'a\n'), frame(2, 'oops\n'), frame(1, 'b\n')])), { stdout: 'a\nb\n', stderr: 'oops\n' });
 });
+
+test('a snapshot counts only in state SUCCESS with no failed shard, whatever HTTP said', async () => {
+  const { snapshotProblem } = await import('../../src/components/opensearch/os-backup.ts');
+  const base = { snapshot: 's', indices: ['a'] };
+  assert.equal(snapshotProblem({ ...base, state: 'SUCCESS', shards: { total: 2, failed: 0, successful: 2 } }), undefined);
+  const partial = snapshotProblem({ ...base, state: 'PARTIAL', shards: { total: 2, failed: 1, successful: 1 }, failures: [{ index: 'a', shard_id: 0, reason: 'IO' }] });
+  assert.equal(partial?.exitCode, 8);
+  assert.match(partial!.message, /ended PARTIAL with 1 failed of 2 shards/);
+  assert.match(partial!.details!, /a\[0\]: IO/);
+  assert.ok(snapshotProblem({ ...base, state: 'SUCCESS', shards: { total: 2, failed: 1, successful: 1 } }), 'SUCCESS with a failed shard is still a failure');
+  assert.ok(snapshotProblem({ ...base, state: 'FAILED' }));
+});

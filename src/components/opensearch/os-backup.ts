@@ -11,7 +11,7 @@ import { connectSearch, countDocuments, pollUntil, repoFolder, searchContainer, 
 
 export const REPOSITORY_MEMBER = 'opensearch/repository.tar';
 
-interface SnapshotInfo {
+export interface SnapshotInfo {
   snapshot: string;
   state: string;
   indices: string[];
@@ -20,6 +20,20 @@ interface SnapshotInfo {
 }
 
 const folderName = (runId: string) => `hossadm-${runId}`;
+
+/**
+ * A finished snapshot is usable only in state SUCCESS with every shard
+ * done: the API answers 200 for PARTIAL snapshots and failed shards too.
+ */
+export function snapshotProblem(info: SnapshotInfo): OperationError | undefined {
+  const shards = info.shards;
+  if (info.state === 'SUCCESS' && shards && shards.failed === 0 && shards.successful === shards.total) return undefined;
+  const failures = (info.failures ?? []).map((f) => `${f.index}[${f.shard_id}]: ${f.reason}`).join('\n');
+  return new OperationError(`OpenSearch snapshot ${info.snapshot} ended ${info.state} with ${shards?.failed ?? '?'} failed of ${shards?.total ?? '?'} shards`, {
+    details: failures,
+    hint: 'check the cluster health (GET _cluster/health) and the failing shards above, then run the backup again',
+  });
+}
 
 /** Host folder mounted as the engine's data folder, if it is a bind mount. */
 async function dataFolder(ctx: BackupContext): Promise<string | undefined> {
@@ -119,13 +133,8 @@ export function openSearchBackupTask(ctx: BackupContext): BackupTask {
           }),
           (s) => `${s.state}, ${s.shards?.successful ?? 0}/${s.shards?.total ?? 0} shards`,
         );
-        if (info.state !== 'SUCCESS' || (info.shards?.failed ?? 0) !== 0) {
-          const failures = (info.failures ?? []).map((f) => `${f.index}[${f.shard_id}]: ${f.reason}`).join('\n');
-          throw new OperationError(`OpenSearch snapshot ${snapshot} ended ${info.state} with ${info.shards?.failed ?? '?'} failed shards`, {
-            details: failures,
-            hint: 'check the cluster health (GET _cluster/health) and the failing shards above, then run the backup again',
-          });
-        }
+        const problem = snapshotProblem(info);
+        if (problem) throw problem;
         let count: TreeCount | undefined;
         await ctx.reporter.step('opensearch repository', () =>
           readFromContainer(
