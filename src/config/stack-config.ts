@@ -37,15 +37,8 @@ export interface StackConfig {
     dataDir: string | undefined;
     initScriptsDir: string | undefined;
   };
-  opensearch: {
-    service: string;
-    port: number;
-    repository: string;
-    containerRepoDir: string;
-    containerDataDir: string;
-    hostRepoDir: string;
-    dataDir: string | undefined;
-  };
+  /** The profile's settings with its ${VAR} templates resolved; the data folder may be unset. */
+  opensearch: Omit<Profile['opensearch'], 'dataDir'> & { dataDir: string | undefined };
   compose: {
     files: string[];
     /** An operator's own way to start the stack, e.g. `make up DETACH=true`, run in composeDir. */
@@ -145,11 +138,7 @@ export function stackConfigFromEnv(profile: Profile, configDir: string, env: Env
       initScriptsDir: pathOf(profile.postgres.initScriptsDir, 'DB_INIT_SCRIPTS'),
     },
     opensearch: {
-      service: profile.opensearch.service,
-      port: profile.opensearch.port,
-      repository: profile.opensearch.repository,
-      containerRepoDir: profile.opensearch.containerRepoDir,
-      containerDataDir: profile.opensearch.containerDataDir,
+      ...profile.opensearch,
       hostRepoDir: pathOf(profile.opensearch.hostRepoDir, 'the OpenSearch snapshot folder')!,
       dataDir: pathOf(profile.opensearch.dataDir, 'the OpenSearch data folder'),
     },
