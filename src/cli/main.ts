@@ -28,7 +28,11 @@ try {
   if (thrown instanceof CommanderError) {
     process.exitCode = thrown.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   } else {
-    const error = controller.signal.aborted && !(thrown instanceof Error && 'exitCode' in thrown) ? new InterruptedError('interrupted') : asHossError(thrown);
+    // The engines say what state an interruption left; anything else that
+    // surfaces after a signal is still reported as the interruption it is.
+    const error = controller.signal.aborted && !(thrown instanceof InterruptedError)
+      ? new InterruptedError('interrupted', { details: thrown instanceof Error ? thrown.message : String(thrown) })
+      : asHossError(thrown);
     // One line an operator can act on; a failed command's own output follows, indented.
     process.stderr.write(`hossadm: ${error.message}${error.hint ? ` (fix: ${error.hint})` : ''}\n`);
     if (error.details) process.stderr.write(`${error.details.replace(/^/gm, '  | ')}\n`);

@@ -12,7 +12,7 @@ import type { BackupContext, BackupFacts, BackupTask, Component, ComponentRecord
 import type { StackConfig } from '../config/stack-config.ts';
 import { projectContainers } from '../docker/compose-services.ts';
 import type { DockerClient } from '../docker/types.ts';
-import { PreflightError, StackError } from '../errors.ts';
+import { InterruptedError, PreflightError, StackError } from '../errors.ts';
 import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
 import { acquireLock } from './lock.ts';
@@ -180,6 +180,11 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     if (stopped) await startWriters(docker, stopped).catch((e) => reporter.warn(`could not start writers again: ${(e as Error).message}`));
     await docker.removeHelpers({ runId }).catch(() => undefined);
     await staging.remove().catch(() => reporter.warn(`partial staging left in ${config.stagingDir}`));
+    if (deps.signal.aborted) {
+      throw new InterruptedError('backup interrupted: no archive was written, staging was removed and stopped services run again', {
+        details: (error as Error).message,
+      });
+    }
     throw error;
   } finally {
     await lock.release();

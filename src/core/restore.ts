@@ -14,7 +14,7 @@ import type { Profile } from '../config/profile.ts';
 import { loadStackConfig, resolveConfigDir, stackConfigFromEnv, type ConfigSource, type StackConfig } from '../config/stack-config.ts';
 import { projectContainers } from '../docker/compose-services.ts';
 import type { DockerClient } from '../docker/types.ts';
-import { ArchiveError, DeclinedError, MismatchError, PreflightError } from '../errors.ts';
+import { ArchiveError, DeclinedError, InterruptedError, MismatchError, PreflightError } from '../errors.ts';
 import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
 import { acquireLock } from './lock.ts';
@@ -171,12 +171,14 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
 
   const lock = await acquireLock(config.backupRoot, 'restore', (m) => reporter.warn(m));
   let stopped: StoppedWriters | undefined;
+  let changing = false;
   try {
     await mkdir(pipeDir, { recursive: true, mode: 0o700 });
     if (situation === 'in-place') {
       const writers = writerContainers(containers, config.dataServices);
       stopped = await reporter.step(`stop writers (${writers.map((w) => w.service).join(', ') || 'none'})`, () => stopWriters(docker, writers));
     }
+    changing = true;
     const expected = new Map(manifest.members.map((m) => [m.name, m]));
     for await (const member of readArchiveMembers(options.archive, { signal: deps.signal })) {
       if (member.name === MANIFEST_MEMBER || member.name === STACK_ENV_MEMBER) {
@@ -196,6 +198,14 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       await waitForServices(docker, config, reporter);
     }
     for (const task of tasks.values()) await task.load?.();
+  } catch (error) {
+    if (!deps.signal.aborted) throw error;
+    throw new InterruptedError(
+      changing
+        ? 'restore interrupted part-way: the stack holds partly restored data; run the same restore again to finish it'
+        : 'restore interrupted before anything was changed',
+      { details: (error as Error).message },
+    );
   } finally {
     if (stopped) {
       const toStart = stopped;

@@ -5,7 +5,7 @@
 // failures leave no archive and the services running; damaged archives and
 // version skew are refused before anything changes.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFile, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,7 +18,7 @@ import { withDatabase } from '../../compose/driver/services/postgres.ts';
 import { EngineClient } from '../../src/docker/client.ts';
 import { projectContainers } from '../../src/docker/compose-services.ts';
 import { updateEnvText } from '../../src/config/env-file.ts';
-import { hossadm, hossadmOk } from './hossadm-support.ts';
+import { HOSSADM, hossadm, hossadmOk } from './hossadm-support.ts';
 import { changedKeys, isolatedStack, runStack, stackOk } from './stack-support.ts';
 
 const stack = await isolatedStack('roundtrip');
@@ -151,6 +151,27 @@ test('an index whose snapshot cannot succeed (red, unassigned primary) stops the
   }
   assert.deepEqual(await archivesPresent(), before);
   assert.deepEqual(await writersRunning(), ['auth:running', 'core:running', 'ldap:running', 'rabbitmq:running']);
+});
+
+test('Ctrl-C during the volume copy: exit 130, no archive, no staging, writers running again', async () => {
+  const before = await archivesPresent();
+  const child = spawn(process.execPath, [HOSSADM, 'backup', '--yes'], { env: { ...process.env, ...stack.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      if (/… volume .*ldap-vol0/.test(stderr)) resolve();
+    });
+  });
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /backup interrupted: no archive was written/);
+  assert.deepEqual(await archivesPresent(), before);
+  await assert.rejects(stat(join(stack.hossDir, 'backup', '.current')), 'staging removed');
+  assert.deepEqual(await writersRunning(), ['auth:running', 'core:running', 'ldap:running', 'rabbitmq:running']);
+  const helpers = await docker.listContainers({ labels: { 'org.hossadm.helper': true } });
+  assert.deepEqual(helpers.filter((h) => Object.values(h.labels).some((v) => v.includes(stack.project))), [], 'no helper of this stack left');
 });
 
 test('a missing container fails the backup naming the service', async () => {
