@@ -7,9 +7,9 @@ import { access, mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { readArchiveMembers } from '../archive/archive-reader.ts';
-import { verifyArchive } from '../archive/verify-archive.ts';
+import { writeFileAtomically } from '../archive/atomic-file.ts';
 import { compareFingerprints, type Component, type Difference, type RestoreContext, type RestoreSituation, type RestoreTask } from '../components/component.ts';
-import { parseEnv } from '../config/env-file.ts';
+import { parseEnv, updateEnvText } from '../config/env-file.ts';
 import type { Profile } from '../config/profile.ts';
 import { loadStackConfig, resolveConfigDir, stackConfigFromEnv, type ConfigSource, type StackConfig } from '../config/stack-config.ts';
 import { projectContainers } from '../docker/compose-services.ts';
@@ -18,14 +18,18 @@ import { ArchiveError, DeclinedError, InterruptedError, MismatchError, Preflight
 import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
 import { acquireLock } from './lock.ts';
-import { MANIFEST_MEMBER, STACK_ENV_MEMBER, type Manifest } from './manifest.ts';
+import { MANIFEST_MEMBER, STACK_ENV_MEMBER } from './manifest.ts';
+import { assertRelocated, relocateEnv, type Relocation } from './relocate.ts';
 import { startStack, waitForServices, type StackStarter } from './stack-start.ts';
+import { validateArchive } from './validate-archive.ts';
 import { startWriters, stopWriters, writerContainers, type StoppedWriters } from './writers.ts';
 
 export interface RestoreOptions {
   archive: string;
   dryRun: boolean;
   forceVersion: boolean;
+  /** Restore as a separate copy (own project and folders) instead of as the archived stack: see relocate.ts. */
+  relocate?: Relocation | undefined;
 }
 
 export interface RestoreDeps {
@@ -82,24 +86,26 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const { docker, reporter, components } = deps;
   const startedAt = Date.now();
 
-  const verified = await reporter.step(`verify ${options.archive}`, () => verifyArchive(options.archive, { signal: deps.signal }), (v) => `${v.members.length} members, checksums match`);
-  const manifest = verified.manifest as Manifest;
-  for (const member of manifest.members) {
-    if (member.name !== STACK_ENV_MEMBER && !components.some((c) => c.ownsMember(member.name))) {
-      throw new ArchiveError(`member ${member.name} belongs to no component this hossadm knows`, { member: member.name, hint: 'upgrade hossadm' });
-    }
-  }
-  if (manifest.profile !== deps.profile.name) {
-    throw new ArchiveError(`the archive is a backup of a "${manifest.profile}" stack, not "${deps.profile.name}"`);
-  }
+  const { manifest } = await reporter.step(
+    `verify ${options.archive}`,
+    () => validateArchive(options.archive, components, deps.profile.name, deps.signal),
+    (v) => `${v.members.length} members, checksums match`,
+  );
 
-  const configDir = resolveConfigDir(deps.profile, deps.source);
-  const archived = stackConfigFromEnv(deps.profile, configDir, parseEnv(await archivedEnv(options.archive), STACK_ENV_MEMBER), deps.source.home);
+  const { relocate } = options;
+  const configDir = relocate?.configDir ?? resolveConfigDir(deps.profile, deps.source);
+  const envText = await archivedEnv(options.archive);
+  let envMap = parseEnv(envText, STACK_ENV_MEMBER);
+  const relocation = relocate ? relocateEnv(deps.profile, envMap, relocate, resolveConfigDir(deps.profile, { environment: deps.source.environment, home: deps.source.home })) : {};
+  envMap = { ...envMap, ...relocation };
+  const archived = stackConfigFromEnv(deps.profile, configDir, envMap, deps.source.home);
+  if (relocate) assertRelocated(archived, relocate);
   await docker.ping();
   const liveEnvExists = await access(join(configDir, '.env')).then(() => true, () => false);
   let config: StackConfig = archived;
   let situation: RestoreSituation = 'fresh';
   if (liveEnvExists) {
+    if (relocate) throw new PreflightError(`${configDir}/.env exists; a relocated restore goes into an empty folder only`);
     config = await loadStackConfig(deps.profile, deps.source);
     situation = 'in-place';
   }
@@ -193,6 +199,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       await tasks.get(component.id)!.receive(member.name, input);
     }
     if (situation === 'fresh') {
+      // The archived .env is back in place by now; a relocated copy must start with its own names and folders.
+      if (relocate) await writeFileAtomically(config.envPath, (h) => h.writeFile(updateEnvText(envText, relocation)), { overwrite: true, mode: 0o600 });
       for (const task of tasks.values()) await task.beforeStart?.();
       await reporter.step('start the stack', () => (deps.starter ?? startStack)(config));
       await waitForServices(docker, config, reporter);
