@@ -68,6 +68,7 @@ function toContainerInfo(c: Docker.ContainerInfo): ContainerInfo {
     project: labels['com.docker.compose.project'] ?? '',
     service: labels['com.docker.compose.service'] ?? '',
     labels,
+    created: c.Created,
   };
 }
 
@@ -176,9 +177,13 @@ export class EngineClient implements DockerClient {
   async removeHelpers(filter: { runId?: string } = {}): Promise<number> {
     const labels: Record<string, string | true> = { [HELPER_LABEL]: true };
     if (filter.runId) labels[RUN_LABEL] = filter.runId;
-    // Without a run id this sweeps what killed runs left: helpers that no
-    // longer run. A running helper may belong to a live run on another stack.
-    const stale = (await this.listContainers({ labels })).filter((c) => filter.runId || c.state !== 'running');
+    // Without a run id this sweeps what killed runs left: helpers that have
+    // exited, or were created and never started long ago. A running or
+    // just-created helper may belong to a live run on another stack.
+    const longAgo = Date.now() / 1000 - 600;
+    const stale = (await this.listContainers({ labels })).filter(
+      (c) => filter.runId || c.state === 'exited' || c.state === 'dead' || (c.state === 'created' && c.created < longAgo),
+    );
     await Promise.all(stale.map((c) => this.docker.getContainer(c.id).remove({ force: true }).catch(() => undefined)));
     return stale.length;
   }
@@ -224,6 +229,19 @@ export class EngineClient implements DockerClient {
 
   async removeVolume(name: string): Promise<void> {
     await this.call(() => this.docker.getVolume(name).remove());
+  }
+
+  async listVolumes(filters: { labels: Record<string, string> }): Promise<VolumeInfo[]> {
+    const label = Object.entries(filters.labels).map(([k, v]) => `${k}=${v}`);
+    const found = await this.call(() => this.docker.listVolumes({ filters: { label } }));
+    return (found.Volumes ?? []).map((v) => ({ name: v.Name, mountpoint: v.Mountpoint, labels: v.Labels ?? {} }));
+  }
+
+  async removeNetworks(filters: { labels: Record<string, string> }): Promise<number> {
+    const label = Object.entries(filters.labels).map(([k, v]) => `${k}=${v}`);
+    const found = await this.call(() => this.docker.listNetworks({ filters: { label } }));
+    for (const network of found) await this.call(() => this.docker.getNetwork(network.Id).remove());
+    return found.length;
   }
 
   async imageExists(reference: string): Promise<boolean> {

@@ -17,6 +17,8 @@ export interface ContainerInfo {
   project: string;
   service: string;
   labels: Record<string, string>;
+  /** Creation time, seconds since the epoch. */
+  created: number;
 }
 
 export interface VolumeInfo {
@@ -72,5 +74,9 @@ export interface DockerClient {
   inspectVolume(name: string): Promise<VolumeInfo | undefined>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
+  /** Volumes carrying every given label (a throwaway project's, to remove them all). */
+  listVolumes(filters: { labels: Record<string, string> }): Promise<VolumeInfo[]>;
+  /** Removes the networks carrying every given label; returns how many there were. */
+  removeNetworks(filters: { labels: Record<string, string> }): Promise<number>;
   imageExists(reference: string): Promise<boolean>;
 }

@@ -33,7 +33,7 @@ test('fingerprint comparison names every differing key', () => {
 });
 
 const container = (over: Partial<ContainerInfo>): ContainerInfo => ({
-  id: 'id', name: 'n', image: 'i', state: 'running', project: 'server', service: 'db', labels: {}, ...over,
+  id: 'id', name: 'n', image: 'i', state: 'running', project: 'server', service: 'db', labels: {}, created: 0, ...over,
 });
 
 test('services are found by compose labels, v1 and v2 names alike', () => {
