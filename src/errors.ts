@@ -41,6 +41,8 @@ export interface HossErrorOptions {
   cause?: unknown;
   /** Extra lines shown after the one-line message (stderr of a failed command, a diff). */
   details?: string;
+  /** The command already said all there is on stdout (check's status line); the entry only sets the exit code. */
+  reported?: boolean;
 }
 
 export class HossError extends Error {
@@ -49,6 +51,7 @@ export class HossError extends Error {
   readonly exitCode: ExitCodeValue;
   readonly hint: string | undefined;
   readonly details: string | undefined;
+  readonly reported: boolean;
 
   constructor(message: string, options: HossErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -56,6 +59,7 @@ export class HossError extends Error {
     this.exitCode = (new.target as typeof HossError).code;
     this.hint = options.hint;
     this.details = options.details;
+    this.reported = options.reported ?? false;
   }
 }
 
@@ -96,6 +100,20 @@ export class ArchiveError extends HossError {
   constructor(message: string, options: HossErrorOptions & { member?: string } = {}) {
     super(message, options);
     this.member = options.member;
+  }
+}
+
+/**
+ * The verdict of `hossadm check`, which speaks the monitoring-plugin
+ * convention (1 warning, 2 critical, 3 unknown) instead of the table above,
+ * because Nagios, Icinga, Checkmk and Zabbix read exactly those codes. Its
+ * status line is already on stdout.
+ */
+export class MonitoringStatus extends HossError {
+  override readonly exitCode: ExitCodeValue;
+  constructor(code: 1 | 2 | 3, line: string) {
+    super(line, { reported: true });
+    this.exitCode = code;
   }
 }
 

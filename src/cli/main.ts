@@ -34,7 +34,7 @@ try {
       ? new InterruptedError('interrupted', { details: thrown instanceof Error ? thrown.message : String(thrown) })
       : asHossError(thrown);
     // One line an operator can act on; a failed command's own output follows, indented.
-    process.stderr.write(`hossadm: ${error.message}${error.hint ? ` (fix: ${error.hint})` : ''}\n`);
+    if (!error.reported) process.stderr.write(`hossadm: ${error.message}${error.hint ? ` (fix: ${error.hint})` : ''}\n`);
     if (error.details) process.stderr.write(`${error.details.replace(/^/gm, '  | ')}\n`);
     if (error.exitCode === ExitCode.internal && error.cause instanceof Error && error.cause.stack) process.stderr.write(`${error.cause.stack}\n`);
     process.exitCode = error.exitCode;

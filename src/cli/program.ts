@@ -3,8 +3,12 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeMeaning } from '../errors.ts';
 import { registerBackup } from './backup-command.ts';
+import { registerCheck } from './check-command.ts';
+import { registerList } from './list-command.ts';
 import { openSession, toolVersion, type GlobalOptions } from './options.ts';
+import { registerPrune } from './prune-command.ts';
 import { registerRestore } from './restore-command.ts';
+import { registerVerify } from './verify-command.ts';
 import type { CommandRunner } from './runner.ts';
 
 export interface ProgramIO {
@@ -37,6 +41,10 @@ export function buildProgram(io: ProgramIO): Command {
   };
   registerBackup(program, run);
   registerRestore(program, run);
+  registerList(program, run);
+  registerVerify(program, run);
+  registerPrune(program, run);
+  registerCheck(program, run);
   return program;
 }
 
