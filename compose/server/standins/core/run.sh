@@ -5,6 +5,10 @@
 # writing on for exactly as long as they need it:
 #   docker exec <core container> touch /tmp/hoss-core-writing   (on)
 #   docker exec <core container> rm -f /tmp/hoss-core-writing   (off)
+# HOSS_VERSION picks the release, as an image tag would: 0.2.13 is the base,
+# and every later release is a migration in migrations/<version>.sql, run
+# after the base tables exist. A version with no release fails to start,
+# like a tag that was never published.
 set -u
 here=/opt/hoss-core
 switch=${CORE_WRITE_SWITCH:-/tmp/hoss-core-writing}
@@ -16,12 +20,30 @@ export PGOPTIONS='-c client_min_messages=warning'
 trap 'stopping=1' TERM INT
 pause() { sleep "$1" & wait $!; }
 
+version=${HOSS_VERSION:-0.2.13}
+migration=
+if [ "$version" != 0.2.13 ]; then
+  migration="$here/migrations/$version.sql"
+  if [ ! -f "$migration" ]; then
+    echo "core: there is no release $version (known: 0.2.13 $(cd "$here/migrations" && ls | sed 's/\.sql$//' | tr '\n' ' '))"
+    exit 1
+  fi
+fi
+
 until psql -X -q -v ON_ERROR_STOP=1 -f "$here/schema.sql" >/dev/null; do
   [ "$stopping" = 0 ] || exit 0
   echo "core: waiting for the database"
   pause 1
 done
-echo "core: tables ready in $PGDATABASE"
+if [ -n "$migration" ]; then
+  # One transaction: a migration that fails half-way leaves nothing behind.
+  if ! psql -X -q -1 -v ON_ERROR_STOP=1 -v version="$version" -f "$migration" >/dev/null; then
+    echo "core: migrating $PGDATABASE to $version failed"
+    exit 1
+  fi
+  echo "core: schema of $PGDATABASE migrated to $version"
+fi
+echo "core $version: tables ready in $PGDATABASE"
 
 writing=0
 while [ "$stopping" = 0 ]; do
