@@ -9,6 +9,7 @@ import { openSession, toolVersion, type GlobalOptions } from './options.ts';
 import { registerPrune } from './prune-command.ts';
 import { registerRestore } from './restore-command.ts';
 import { registerVerify } from './verify-command.ts';
+import { registerUpgrade } from './upgrade-command.ts';
 import type { CommandRunner } from './runner.ts';
 
 export interface ProgramIO {
@@ -45,6 +46,7 @@ export function buildProgram(io: ProgramIO): Command {
   registerVerify(program, run);
   registerPrune(program, run);
   registerCheck(program, run);
+  registerUpgrade(program, run);
   return program;
 }
 

@@ -38,6 +38,28 @@ export interface Profile {
   };
   backupRootDefault: string;
   helperImage: string;
+  /** What `upgrade` needs to know of this kind of stack; optional, every part has a default. */
+  upgrade?: UpgradeProfile;
+}
+
+/** A command run in a service's container after an upgrade; it passes when it exits 0. */
+export interface ServiceCheck {
+  name: string;
+  service: string;
+  argv: string[];
+}
+
+export interface UpgradeProfile {
+  /**
+   * A file beside the stack's first compose file naming the version those
+   * files are for (the default target of `upgrade`).
+   */
+  versionFile?: string;
+  /** Notes shown before upgrading to a version, beside the compose files; {version} is replaced. */
+  notesFile?: string;
+  /** Services that must report "healthy" (not merely run) after an upgrade. */
+  healthyServices?: string[];
+  checks?: ServiceCheck[];
 }
 
 export const profilesDir = fileURLToPath(new URL('../../templates/profiles/', import.meta.url));
@@ -73,7 +95,24 @@ export function validateProfile(raw: unknown): Profile {
     requireShape(p.opensearch![key], `opensearch.${key}`, 'string');
   }
   requireShape(p.opensearch!.port, 'opensearch.port', 'number');
+  if (p.upgrade !== undefined) validateUpgrade(p.upgrade);
   return raw as Profile;
+}
+
+function validateUpgrade(upgrade: unknown): void {
+  requireShape(upgrade, 'upgrade', 'object');
+  const u = upgrade as Record<string, unknown>;
+  for (const key of ['versionFile', 'notesFile']) if (u[key] !== undefined) requireShape(u[key], `upgrade.${key}`, 'string');
+  if (u.healthyServices !== undefined) requireShape(u.healthyServices, 'upgrade.healthyServices', 'string[]');
+  if (u.checks === undefined) return;
+  if (!Array.isArray(u.checks)) throw new ConfigError('stack profile: "upgrade.checks" must be a list');
+  u.checks.forEach((check: unknown, index) => {
+    requireShape(check, `upgrade.checks[${index}]`, 'object');
+    const c = check as Record<string, unknown>;
+    requireShape(c.name, `upgrade.checks[${index}].name`, 'string');
+    requireShape(c.service, `upgrade.checks[${index}].service`, 'string');
+    requireShape(c.argv, `upgrade.checks[${index}].argv`, 'string[]');
+  });
 }
 
 export async function loadProfile(name: string, dir = profilesDir): Promise<Profile> {

@@ -44,9 +44,19 @@ export async function startStack(config: StackConfig): Promise<void> {
   await runCompose({ project: config.project, files: config.compose.files, envFile: config.envPath, env: stackEnv(config) }, ['up', '-d'], { echo: () => undefined });
 }
 
-export async function waitForServices(docker: DockerClient, config: StackConfig, reporter: Reporter, timeoutMs = 10 * 60_000): Promise<void> {
+export interface WaitOptions {
+  /**
+   * How long a container may report "unhealthy" before the wait fails. A
+   * service is unhealthy only after its own retries, but one that starts
+   * before its database can pass through it; unset: wait to the deadline.
+   */
+  unhealthyGraceMs?: number;
+}
+
+export async function waitForServices(docker: DockerClient, config: StackConfig, reporter: Reporter, timeoutMs = 10 * 60_000, options: WaitOptions = {}): Promise<void> {
   await reporter.step('wait for every service', async (handle) => {
     const deadline = Date.now() + timeoutMs;
+    const unhealthySince = new Map<string, number>();
     for (;;) {
       const containers = await projectContainers(docker, config.project);
       const waiting: string[] = [];
@@ -70,6 +80,15 @@ export async function waitForServices(docker: DockerClient, config: StackConfig,
         const info = await docker.inspectContainer(c.id);
         const health = info.State.Health?.Status;
         if (health && health !== 'healthy') waiting.push(`${c.service} (${health})`);
+        if (health !== 'unhealthy') unhealthySince.delete(c.id);
+        else if (options.unhealthyGraceMs !== undefined) {
+          const since = unhealthySince.get(c.id) ?? Date.now();
+          unhealthySince.set(c.id, since);
+          if (Date.now() - since >= options.unhealthyGraceMs) {
+            const last = info.State.Health?.Log?.at(-1)?.Output?.trim();
+            throw new StackError(`service ${c.service} is unhealthy (its health check keeps failing)`, { hint: `see docker logs ${c.name}`, ...(last ? { details: last } : {}) });
+          }
+        }
       }
       if (containers.length > 0 && waiting.length === 0) return;
       handle.update(`waiting for ${waiting.join(', ') || 'containers'}`);

@@ -1,0 +1,76 @@
+// After an upgrade (and after a rollback) the stack must prove it works:
+// every service that should run runs and is healthy, the services the
+// profile names report "healthy", Postgres answers on every database,
+// OpenSearch is not red, and the profile's own checks pass. Each check is
+// run even when an earlier one failed, so the operator sees the whole story.
+import type { RunContext } from '../../components/component.ts';
+import { withClient } from '../../components/postgres/pg-connection.ts';
+import { withSearch } from '../../components/opensearch/os-client.ts';
+import { pickServiceContainer, projectContainers } from '../../docker/compose-services.ts';
+import { asHossError } from '../../errors.ts';
+import { waitForServices } from '../stack-start.ts';
+
+export interface CheckOutcome {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface CheckLimits {
+  waitMs: number;
+  unhealthyGraceMs: number;
+}
+
+/** Runs one check; with `retryUntil`, a failing check is tried again every 2 s until that moment. */
+async function outcome(name: string, check: () => Promise<string | void>, retryUntil = 0, signal?: AbortSignal): Promise<CheckOutcome> {
+  for (;;) {
+    try {
+      return { name, ok: true, detail: (await check()) ?? 'ok' };
+    } catch (error) {
+      if (Date.now() < retryUntil && !signal?.aborted) {
+        await new Promise((r) => setTimeout(r, 2000));
+        continue;
+      }
+      const e = asHossError(error);
+      return { name, ok: false, detail: [e.message, e.details?.split('\n')[0]].filter(Boolean).join(': ') };
+    }
+  }
+}
+
+export async function checkStack(ctx: RunContext, expectedServices: readonly string[], limits: CheckLimits): Promise<CheckOutcome[]> {
+  const { config, docker } = ctx;
+  const results: CheckOutcome[] = [];
+  results.push(await outcome('every service runs and is healthy', () =>
+    waitForServices(docker, config, ctx.reporter, limits.waitMs, { unhealthyGraceMs: limits.unhealthyGraceMs })));
+  const containers = await projectContainers(docker, config.project);
+  results.push(await outcome(`services present (${expectedServices.join(', ')})`, async () => {
+    const missing = expectedServices.filter((s) => !containers.some((c) => c.service === s && c.state === 'running'));
+    if (missing.length > 0) throw new Error(`not running: ${missing.join(', ')}`);
+  }));
+  for (const service of config.profile.upgrade?.healthyServices ?? []) {
+    results.push(await outcome(`${service} reports healthy`, async () => {
+      const info = await docker.inspectContainer(pickServiceContainer(containers, config.project, service).id);
+      const status = info.State.Health?.Status ?? 'no health check';
+      if (status !== 'healthy') throw new Error(`${service} is ${status}`);
+    }));
+  }
+  // A running container is not yet an answering server (OpenSearch takes
+  // seconds to listen): the data services get the same wait as the start.
+  const answerBy = Date.now() + limits.waitMs;
+  for (const database of config.postgres.databases) {
+    results.push(await outcome(`Postgres answers on ${database}`, () => withClient(ctx, database, async (client) => void (await client.query('select 1'))), answerBy, ctx.signal));
+  }
+  results.push(await outcome('OpenSearch cluster is not red', () => withSearch(ctx, async (api) => {
+    const health = await api.request<{ status: string }>('GET', '/_cluster/health');
+    if (health.status === 'red') throw new Error('cluster health red');
+    return `cluster health ${health.status}`;
+  }), answerBy, ctx.signal));
+  for (const check of config.profile.upgrade?.checks ?? []) {
+    results.push(await outcome(check.name, async () => {
+      const container = pickServiceContainer(containers, config.project, check.service);
+      const run = await docker.exec(container.id, check.argv);
+      if (run.exitCode !== 0) throw new Error(`${check.argv.join(' ')} exited ${run.exitCode}: ${(run.stderr || run.stdout).trim().split('\n')[0] ?? ''}`);
+    }));
+  }
+  return results;
+}
