@@ -51,7 +51,7 @@ export async function runRestoreTest(deps: RestoreTestDeps, archive: string): Pr
     runCompose(
       { project: config.project, files: config.compose.files, envFile: config.envPath, env: { ...deps.environment, ...config.env, [deps.profile.configDirVariable]: config.configDir } },
       ['up', '-d'],
-      { echo: () => undefined },
+      { echo: () => undefined, signal: deps.signal },
     ).then(() => undefined);
 
   await mkdir(root, { recursive: true, mode: 0o700 });

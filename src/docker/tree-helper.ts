@@ -152,3 +152,17 @@ export async function folderOwner(run: TreeHelperRun, dir: string): Promise<{ ow
   const count = await runScript(run, OWNER_SCRIPT, [dir]);
   return { owner: count.owner ?? '0:0', mode: count.mode ?? '755' };
 }
+
+// $1: folder; $2: file of NUL-separated "mtime, path" pairs. Run after an
+// extraction: setting a time does not touch the parent's, so order is free.
+const SET_TIMES_SCRIPT = `
+set -e
+cd "$1"
+xargs -0 -r -n 2 sh -c 'touch -c -h -d "@$0" "$1"' < "$2"
+echo 'entries 0'
+`;
+
+/** Sets modification times (of folders and symlinks, which tar extraction leaves wrong). */
+export async function setTimes(run: TreeHelperRun, dir: string, listFile: string): Promise<void> {
+  await runScript(run, SET_TIMES_SCRIPT, [dir, listFile]);
+}

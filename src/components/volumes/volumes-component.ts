@@ -4,7 +4,10 @@
 // links travel numerically and hossadm itself never needs sudo.
 import { PreflightError, StackError } from '../../errors.ts';
 import { readFromContainer, writeToContainer } from '../../core/fifo.ts';
-import { countTree, tarTreeIn, tarTreeOut, type TreeCount, type TreeHelperRun } from '../../docker/tree-helper.ts';
+import { countTree, setTimes, tarTreeIn, tarTreeOut, type TreeCount, type TreeHelperRun } from '../../docker/tree-helper.ts';
+import { EntryTimeTap, timesList } from './entry-times.ts';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StackConfig, VolumeRef } from '../../config/stack-config.ts';
 import { pipeline } from 'node:stream/promises';
 import type { BackupContext, BackupTask, Component, ComponentRecord, ContentFingerprint, RestoreContext, RestoreTask, RunContext } from '../component.ts';
@@ -112,19 +115,31 @@ export const volumesComponent: Component = {
         if (!(await ctx.docker.inspectVolume(dockerName(name)))) {
           await ctx.docker.createVolume(dockerName(name), composeVolumeLabels(ctx.config.project, name));
         }
+        const mounts = [
+          { source: dockerName(name), target: '/vol' },
+          { source: ctx.pipeDir, target: '/in', readOnly: true },
+        ];
+        const times = new EntryTimeTap();
         await ctx.reporter.step(`volume ${dockerName(name)}`, () =>
           writeToContainer(
             { hostDir: ctx.pipeDir, name: `${name}.tar` },
-            (output) => pipeline(input, output),
+            (output) => pipeline(input, times, output),
             async () => {
-              const mounts = [
-                { source: dockerName(name), target: '/vol' },
-                { source: ctx.pipeDir, target: '/in', readOnly: true },
-              ];
               extracted.set(name, await tarTreeIn(helper(ctx, `restore volume ${name}`, mounts), '/vol', `/in/${name}.tar`));
             },
           ),
         );
+        if (times.problem) {
+          ctx.reporter.warn(`volume ${name}: folder and symlink times left as extracted (${times.problem})`);
+        } else if (times.times.length > 0) {
+          const list = join(ctx.pipeDir, `${name}.times`);
+          await writeFile(list, timesList(times.times), { mode: 0o600 });
+          try {
+            await setTimes(helper(ctx, `restore times in volume ${name}`, mounts), '/vol', `/in/${name}.times`);
+          } finally {
+            await rm(list, { force: true });
+          }
+        }
       },
       async fingerprint() {
         const counts = new Map<string, TreeCount>();
