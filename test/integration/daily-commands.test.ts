@@ -4,7 +4,7 @@
 // and a restore test into a throwaway copy beside the running stack that
 // must leave nothing behind.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFile, link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,7 +13,7 @@ import { updateEnvText } from '../../src/config/env-file.ts';
 import { LOCK_FILE } from '../../src/core/lock.ts';
 import { archiveStamp } from '../../src/core/manifest.ts';
 import { VERIFIED_FILE } from '../../src/core/verification-record.ts';
-import { hossadm, hossadmOk } from './hossadm-support.ts';
+import { HOSSADM, hossadm, hossadmOk } from './hossadm-support.ts';
 import { isolatedStack, runStack, stackOk } from './stack-support.ts';
 
 const stack = await isolatedStack('daily');
@@ -233,4 +233,20 @@ test('verify --restore-test restores into a throwaway copy beside the running st
   assert.equal(bad.code, 7, bad.stderr);
   assert.match(bad.stdout + bad.stderr, /not recorded|sha256|corrupt|damaged/i);
   assert.deepEqual(verifyLeftovers(), []);
+});
+
+test('a restore test stopped by SIGTERM while its copy starts still removes the copy, and records nothing', async () => {
+  const recordsBefore = await readFile(join(backupsDir, VERIFIED_FILE), 'utf8');
+  const child = spawn(process.execPath, [HOSSADM, 'verify', '--restore-test', archive], { env: { ...process.env, ...stack.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    if (stderr.includes('… start the stack') && child.exitCode === null && !child.killed) child.kill('SIGTERM');
+  });
+  const code = await new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
+  assert.equal(code, 130, stderr.slice(-3000));
+  assert.match(stderr, /remove the restore test's copy \(hossadm-verify-[0-9a-f]{8}\): /);
+  assert.deepEqual(verifyLeftovers(), []);
+  assert.deepEqual(await readdir(join(stack.hossDir, 'backup', '.restore-test')), []);
+  assert.equal(await readFile(join(backupsDir, VERIFIED_FILE), 'utf8'), recordsBefore, 'an interruption says nothing about the archive');
 });
