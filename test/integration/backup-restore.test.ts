@@ -51,13 +51,15 @@ printf 'x' >> sparse
 printf 'long' > "dir ü/$(printf 'n%.0s' $(seq 1 200))"
 printf 'ü' > "dir ü/naïve-名前.txt"
 touch -d '2021-03-04 05:06:07' f70 key.pem sparse
+touch -h -d '2020-02-03 04:05:06' relative-link
+touch -d '2019-01-02 03:04:05' empty deep/a/b "dir ü"
 `;
-// Type, owner, mode, size, content hash and link target of every entry, and mtime of regular files.
+// Type, owner, mode, size, content hash, link target and mtime of every entry.
 const LISTING = `
 cd /v
 find . | sort | while IFS= read -r f; do
-  if [ -L "$f" ]; then echo "$f link $(stat -c '%u:%g' "$f") -> $(readlink "$f")";
-  elif [ -d "$f" ]; then echo "$f dir $(stat -c '%u:%g %a' "$f")";
+  if [ -L "$f" ]; then echo "$f link $(stat -c '%u:%g %Y' "$f") -> $(readlink "$f")";
+  elif [ -d "$f" ]; then echo "$f dir $(stat -c '%u:%g %a %Y' "$f")";
   else echo "$f file $(stat -c '%u:%g %a %s %h %Y' "$f") $(sha256sum < "$f" | cut -c1-16)"; fi
 done
 `;
