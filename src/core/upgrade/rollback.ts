@@ -13,7 +13,7 @@ import { AssumeYesPrompter } from '../../ui/prompter.ts';
 import type { Reporter } from '../../ui/reporter.ts';
 import { runRestore } from '../restore.ts';
 import { waitForServices, type StackStarter } from '../stack-start.ts';
-import { checkStack, type CheckLimits, type CheckOutcome } from './upgrade-checks.ts';
+import { checkStack, describeCheck, type CheckLimits, type CheckOutcome } from './upgrade-checks.ts';
 import { rewriteEnvFile } from './version-switch.ts';
 
 export interface RollbackDeps {
@@ -55,7 +55,7 @@ export async function rollBack(deps: RollbackDeps, target: RollbackTarget): Prom
   const checks = await reporter.step('checks after the rollback', () => checkStack(ctx, target.expectedServices, target.limits), summarize);
   const failed = checks.filter((c) => !c.ok);
   if (failed.length > 0) {
-    throw new OperationError(`the rolled-back stack fails ${failed.map((c) => c.name).join(', ')}`, { details: failed.map((c) => `${c.name}: ${c.detail}`).join('\n') });
+    throw new OperationError(`the rolled-back stack fails ${failed.map((c) => c.name).join(', ')}`, { details: failed.map(describeCheck).join('\n') });
   }
   return checks;
 }

@@ -7,13 +7,16 @@ import type { RunContext } from '../../components/component.ts';
 import { withClient } from '../../components/postgres/pg-connection.ts';
 import { withSearch } from '../../components/opensearch/os-client.ts';
 import { pickServiceContainer, projectContainers } from '../../docker/compose-services.ts';
-import { asHossError } from '../../errors.ts';
+import { asHossError, OperationError } from '../../errors.ts';
 import { waitForServices } from '../stack-start.ts';
 
 export interface CheckOutcome {
   name: string;
   ok: boolean;
+  /** One line: what passed, or why it failed. */
   detail: string;
+  /** The failing command's or health check's own first line of output, when there is one. */
+  output?: string;
 }
 
 export interface CheckLimits {
@@ -32,7 +35,8 @@ async function outcome(name: string, check: () => Promise<string | void>, retryU
         continue;
       }
       const e = asHossError(error);
-      return { name, ok: false, detail: [e.message, e.details?.split('\n')[0]].filter(Boolean).join(': ') };
+      const output = e.details?.trim().split('\n')[0];
+      return { name, ok: false, detail: e.message, ...(output ? { output } : {}) };
     }
   }
 }
@@ -40,8 +44,9 @@ async function outcome(name: string, check: () => Promise<string | void>, retryU
 export async function checkStack(ctx: RunContext, expectedServices: readonly string[], limits: CheckLimits): Promise<CheckOutcome[]> {
   const { config, docker } = ctx;
   const results: CheckOutcome[] = [];
-  results.push(await outcome('every service runs and is healthy', () =>
-    waitForServices(docker, config, ctx.reporter, limits.waitMs, { unhealthyGraceMs: limits.unhealthyGraceMs })));
+  const started = await outcome('every service runs and is healthy', () =>
+    waitForServices(docker, config, ctx.reporter, limits.waitMs, { unhealthyGraceMs: limits.unhealthyGraceMs }));
+  results.push(started);
   const containers = await projectContainers(docker, config.project);
   results.push(await outcome(`services present (${expectedServices.join(', ')})`, async () => {
     const missing = expectedServices.filter((s) => !containers.some((c) => c.service === s && c.state === 'running'));
@@ -55,8 +60,10 @@ export async function checkStack(ctx: RunContext, expectedServices: readonly str
     }));
   }
   // A running container is not yet an answering server (OpenSearch takes
-  // seconds to listen): the data services get the same wait as the start.
-  const answerBy = Date.now() + limits.waitMs;
+  // seconds to listen, RabbitMQ longer): once every container runs, each
+  // service gets the same time to answer as the start had. When the start
+  // already failed, one try each says enough.
+  const answerBy = started.ok ? Date.now() + limits.waitMs : 0;
   for (const database of config.postgres.databases) {
     results.push(await outcome(`Postgres answers on ${database}`, () => withClient(ctx, database, async (client) => void (await client.query('select 1'))), answerBy, ctx.signal));
   }
@@ -69,8 +76,12 @@ export async function checkStack(ctx: RunContext, expectedServices: readonly str
     results.push(await outcome(check.name, async () => {
       const container = pickServiceContainer(containers, config.project, check.service);
       const run = await docker.exec(container.id, check.argv);
-      if (run.exitCode !== 0) throw new Error(`${check.argv.join(' ')} exited ${run.exitCode}: ${(run.stderr || run.stdout).trim().split('\n')[0] ?? ''}`);
-    }));
+      if (run.exitCode !== 0) throw new OperationError(`${check.argv.join(' ')} exited ${run.exitCode}`, { details: (run.stderr || run.stdout).trim() });
+    }, answerBy, ctx.signal));
   }
   return results;
+}
+
+export function describeCheck(check: CheckOutcome): string {
+  return `${check.name}: ${check.detail}${check.output ? ` (${check.output})` : ''}`;
 }

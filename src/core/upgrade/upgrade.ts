@@ -16,7 +16,7 @@ import { runBackup } from '../backup.ts';
 import { startStack, type StackStarter } from '../stack-start.ts';
 import { rollBack, summarize } from './rollback.ts';
 import { stopStack } from './stack-stop.ts';
-import { checkStack, type CheckLimits, type CheckOutcome } from './upgrade-checks.ts';
+import { checkStack, describeCheck, type CheckLimits, type CheckOutcome } from './upgrade-checks.ts';
 import { describeUpgrade, planUpgrade, runningVersion, targetVersion, type ServiceRenderer, type UpgradePlan } from './upgrade-plan.ts';
 import { switchEnvFile } from './version-switch.ts';
 
@@ -136,7 +136,7 @@ export async function runUpgrade(deps: UpgradeDeps, options: UpgradeOptions): Pr
     const failed = checks.filter((c) => !c.ok);
     if (failed.length > 0) {
       failure = `${failed[0]!.detail}${failed.length > 1 ? ` (${failed.length} of ${checks.length} checks failed)` : ''}`;
-      failureDetails = failed.map((c) => `${c.name}: ${c.detail}`).join('\n');
+      failureDetails = failed.map(describeCheck).join('\n');
     }
   } catch (error) {
     if (signal.aborted) {
@@ -149,7 +149,7 @@ export async function runUpgrade(deps: UpgradeDeps, options: UpgradeOptions): Pr
     failure = e.message;
     failureDetails = e.details;
   }
-  for (const c of checks) reporter.info(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+  for (const c of checks) reporter.info(`  ${c.ok ? 'ok  ' : 'FAIL'} ${describeCheck(c)}`);
   if (failure === undefined) return result('upgraded', lines, { archive, checks, downtimeSeconds: seconds(downSince) });
 
   reporter.warn(`upgrade to ${to} failed: ${failure}`);
@@ -157,7 +157,7 @@ export async function runUpgrade(deps: UpgradeDeps, options: UpgradeOptions): Pr
     ? `set ${config.profile.versionVariable}=${from} in ${config.envPath}, start the stack, then hossadm restore ${archive}`
     : `set ${config.profile.versionVariable}=${from} in ${config.envPath} and start the stack; restore a backup taken at ${from} if ${to} changed the data`;
   if (!archive) {
-    throw new OperationError(`upgrade to ${to} failed (${failure}); not rolled back: no backup was taken first`, { hint: manualRollback, details: failureDetails });
+    throw new OperationError(`upgrade to ${to} failed: ${failure}; not rolled back: no backup was taken first`, { hint: manualRollback, details: failureDetails });
   }
   let agreed: boolean;
   try {
@@ -168,7 +168,7 @@ export async function runUpgrade(deps: UpgradeDeps, options: UpgradeOptions): Pr
     else throw error;
   }
   if (!agreed) {
-    throw new OperationError(`upgrade to ${to} failed (${failure}); not rolled back: the stack is left at ${to} as the upgrade left it`, { hint: manualRollback, details: failureDetails });
+    throw new OperationError(`upgrade to ${to} failed: ${failure}; not rolled back: the stack is left at ${to} as the upgrade left it`, { hint: manualRollback, details: failureDetails });
   }
   try {
     await rollBack(
@@ -178,7 +178,7 @@ export async function runUpgrade(deps: UpgradeDeps, options: UpgradeOptions): Pr
   } catch (error) {
     const e = asHossError(error);
     if (e instanceof InterruptedError) throw e;
-    throw new OperationError(`upgrade to ${to} failed (${failure}) and so did the rollback: ${e.message}`, { hint: `once ${from} runs: hossadm restore ${archive}`, details: [failureDetails, e.details].filter(Boolean).join('\n') });
+    throw new OperationError(`upgrade to ${to} failed: ${failure}; the rollback failed too: ${e.message}`, { hint: `once ${from} runs: hossadm restore ${archive}`, details: [failureDetails, e.details].filter(Boolean).join('\n') });
   }
-  throw new OperationError(`upgrade to ${to} failed (${failure}); rolled back: the stack runs ${from} again with the data of ${archive}`, { details: failureDetails });
+  throw new OperationError(`upgrade to ${to} failed: ${failure}; rolled back: the stack runs ${from} again with the data of ${archive}`, { details: failureDetails });
 }
