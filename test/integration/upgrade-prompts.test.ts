@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { changedKeys, isolatedStack, stackOk } from './stack-support.ts';
-import { CTRL_C, ENTER, inTerminal, type TerminalRun } from './terminal-support.ts';
+import { CTRL_C, ENTER, inTerminal, type KeyStep, type TerminalRun } from './terminal-support.ts';
 import { ALL_RUNNING, archives, coreSchema, envText, envVersion, MIGRATION_0_3_0_KEYS, removeStack, serviceStates } from './upgrade-support.ts';
 
 const stack = await isolatedStack('upgradeprompts');
@@ -28,44 +28,37 @@ function screen(run: TerminalRun): string {
   return `exit ${run.code}, step ${run.timedOutAt ?? '-'} unmatched; screen:\n${run.output.slice(-3000)}`;
 }
 
-async function assertNothingChanged(envBefore: string): Promise<void> {
-  assert.equal(await envText(stack), envBefore, '.env unchanged');
-  assert.deepEqual(await archives(stack), [], 'no archive written');
-  assert.deepEqual(await serviceStates(stack), ALL_RUNNING, 'the stack still runs');
-  assert.deepEqual(changedKeys(seeded, await fingerprint()), []);
+// Each way out before the downtime: the keys typed, the exit code, the message.
+const WAYS_OUT: { name: string; keys: KeyStep[]; code: number; message: RegExp }[] = [
+  { name: 'Ctrl-C at "Take a backup first?"', keys: [{ expect: BACKUP_QUESTION, send: CTRL_C }], code: 130, message: /hossadm: interrupted at a prompt; nothing was changed/ },
+  {
+    name: 'Ctrl-C at the downtime question, after "yes" to the backup (no backup is taken yet)',
+    keys: [{ expect: BACKUP_QUESTION, send: `y${ENTER}` }, { expect: downtimeQuestion('0.2.13', '0.3.0'), send: CTRL_C }],
+    code: 130,
+    message: /hossadm: interrupted at a prompt; nothing was changed/,
+  },
+  {
+    name: '"n" at the downtime question',
+    keys: [{ expect: BACKUP_QUESTION, send: `y${ENTER}` }, { expect: downtimeQuestion('0.2.13', '0.3.0'), send: `n${ENTER}` }],
+    code: 11,
+    message: /hossadm: upgrade declined; nothing was changed/,
+  },
+];
+
+for (const way of WAYS_OUT) {
+  test(`${way.name}: exit ${way.code}, .env unchanged, no archive, the stack runs as before`, async () => {
+    const envBefore = await envText(stack);
+    const run = await inTerminal(['upgrade', '--to', '0.3.0'], way.keys, stack.env);
+    assert.equal(run.timedOutAt, null, screen(run));
+    assert.equal(run.code, way.code, screen(run));
+    assert.match(run.output, way.message);
+    assert.match(run.output, /service core: environment\.HOSS_VERSION 0\.2\.13 -> 0\.3\.0[\s\S]*release notes for 0\.3\.0[\s\S]*Take a backup first/, 'the plan comes before the first question');
+    assert.equal(await envText(stack), envBefore, '.env unchanged');
+    assert.deepEqual(await archives(stack), [], 'no archive written');
+    assert.deepEqual(await serviceStates(stack), ALL_RUNNING, 'the stack still runs');
+    assert.deepEqual(changedKeys(seeded, await fingerprint()), []);
+  });
 }
-
-test('Ctrl-C at "Take a backup first?" exits 130 and changes nothing; the plan was on screen before the question', async () => {
-  const envBefore = await envText(stack);
-  const run = await inTerminal(['upgrade', '--to', '0.3.0'], [{ expect: BACKUP_QUESTION, send: CTRL_C }], stack.env);
-  assert.equal(run.timedOutAt, null, screen(run));
-  assert.equal(run.code, 130, screen(run));
-  assert.match(run.output, /service core: environment\.HOSS_VERSION 0\.2\.13 -> 0\.3\.0[\s\S]*release notes for 0\.3\.0[\s\S]*Take a backup first/);
-  assert.match(run.output, /hossadm: interrupted at a prompt; nothing was changed/);
-  await assertNothingChanged(envBefore);
-});
-
-test('Ctrl-C at the downtime question, after "yes" to the backup, exits 130: no backup was taken yet', async () => {
-  const envBefore = await envText(stack);
-  const run = await inTerminal(['upgrade', '--to', '0.3.0'], [
-    { expect: BACKUP_QUESTION, send: `y${ENTER}` },
-    { expect: downtimeQuestion('0.2.13', '0.3.0'), send: CTRL_C },
-  ], stack.env);
-  assert.equal(run.code, 130, screen(run));
-  assert.match(run.output, /hossadm: interrupted at a prompt; nothing was changed/);
-  await assertNothingChanged(envBefore);
-});
-
-test('"n" at the downtime question declines with exit 11 and changes nothing', async () => {
-  const envBefore = await envText(stack);
-  const run = await inTerminal(['upgrade', '--to', '0.3.0'], [
-    { expect: BACKUP_QUESTION, send: `y${ENTER}` },
-    { expect: downtimeQuestion('0.2.13', '0.3.0'), send: `n${ENTER}` },
-  ], stack.env);
-  assert.equal(run.code, 11, screen(run));
-  assert.match(run.output, /hossadm: upgrade declined; nothing was changed/);
-  await assertNothingChanged(envBefore);
-});
 
 test('a failed release, answered yes, yes, and yes to "Roll back to 0.2.13 by restoring …?", ends at the old fingerprint', async () => {
   const run = await inTerminal(['upgrade', '--to', '0.3.0-broken'], [

@@ -3,28 +3,18 @@
 // old version started (Compose recreates what the upgrade changed), then
 // the pre-upgrade backup restored over it, which also undoes whatever the
 // new version migrated. Finally the same checks as after an upgrade.
-import type { Component, RunContext } from '../../components/component.ts';
-import type { Profile } from '../../config/profile.ts';
-import { loadStackConfig, type ConfigSource } from '../../config/stack-config.ts';
+import type { RunContext } from '../../components/component.ts';
+import { loadStackConfig } from '../../config/stack-config.ts';
 import { projectContainers } from '../../docker/compose-services.ts';
-import type { DockerClient } from '../../docker/types.ts';
 import { OperationError } from '../../errors.ts';
 import { AssumeYesPrompter } from '../../ui/prompter.ts';
-import type { Reporter } from '../../ui/reporter.ts';
-import { runRestore } from '../restore.ts';
+import { runRestore, type RestoreDeps } from '../restore.ts';
 import { waitForServices, type StackStarter } from '../stack-start.ts';
 import { checkStack, describeCheck, type CheckLimits, type CheckOutcome } from './upgrade-checks.ts';
 import { rewriteEnvFile } from './version-switch.ts';
 
-export interface RollbackDeps {
-  profile: Profile;
-  source: ConfigSource;
-  docker: DockerClient;
-  reporter: Reporter;
-  components: readonly Component[];
-  signal: AbortSignal;
-  starter: StackStarter;
-}
+/** A restore's needs; the rollback asks nothing itself, and starts the stack its own way too. */
+export type RollbackDeps = Omit<RestoreDeps, 'prompter' | 'starter'> & { starter: StackStarter };
 
 export interface RollbackTarget {
   version: string;

@@ -3,17 +3,14 @@
 // pre-upgrade backup. Every question is asked before anything changes, so
 // a "no" or a Ctrl-C at any of them leaves the stack exactly as it was;
 // the only later question is the rollback, which exists only after a failure.
-import type { Component, RunContext } from '../../components/component.ts';
-import type { Profile } from '../../config/profile.ts';
-import { loadStackConfig, type ConfigSource, type StackConfig } from '../../config/stack-config.ts';
+import type { RunContext } from '../../components/component.ts';
+import { loadStackConfig, type StackConfig } from '../../config/stack-config.ts';
 import { renderServices } from '../../docker/compose-config.ts';
 import { projectContainers } from '../../docker/compose-services.ts';
-import type { DockerClient } from '../../docker/types.ts';
 import { asHossError, DeclinedError, InterruptedError, OperationError, StackError } from '../../errors.ts';
-import type { Prompter } from '../../ui/prompter.ts';
-import type { Reporter } from '../../ui/reporter.ts';
 import { runBackup } from '../backup.ts';
-import { startStack, type StackStarter } from '../stack-start.ts';
+import type { RestoreDeps } from '../restore.ts';
+import { startStack } from '../stack-start.ts';
 import { rollBack, summarize } from './rollback.ts';
 import { stopStack } from './stack-stop.ts';
 import { checkStack, describeCheck, type CheckLimits, type CheckOutcome } from './upgrade-checks.ts';
@@ -34,16 +31,9 @@ export interface UpgradeOptions {
   unhealthyGraceSeconds: number;
 }
 
-export interface UpgradeDeps {
-  profile: Profile;
-  source: ConfigSource;
-  docker: DockerClient;
-  reporter: Reporter;
-  prompter: Prompter;
-  components: readonly Component[];
-  signal: AbortSignal;
+/** What a restore needs, plus what the backup and the plan need. */
+export interface UpgradeDeps extends RestoreDeps {
   toolVersion: string;
-  starter?: StackStarter;
   render?: ServiceRenderer;
 }
 
