@@ -16,8 +16,10 @@ export interface Step {
 
 export interface HossadmRun {
   seconds: number;
-  /** user + system seconds of the hossadm process, all its threads (not the containers' work). */
+  /** user and system seconds of the hossadm process, all its threads (not the containers' work). */
   cpuSeconds: number;
+  userSeconds: number;
+  systemSeconds: number;
   peakRssBytes: number;
   peakExtraDiskBytes: number;
   steps: Step[];
@@ -27,7 +29,8 @@ export interface HossadmRun {
 interface ProcSample {
   hwm: number;
   rss: number;
-  cpu: number;
+  user: number;
+  system: number;
 }
 
 const TICKS = 100;
@@ -42,7 +45,7 @@ async function sample(pid: number): Promise<ProcSample | undefined> {
   if (!hwm || !rss || !stat) return undefined;
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { hwm: Number(hwm[1]) * 1024, rss: Number(rss[1]) * 1024, cpu: (Number(fields[11]) + Number(fields[12])) / TICKS };
+  return { hwm: Number(hwm[1]) * 1024, rss: Number(rss[1]) * 1024, user: Number(fields[11]) / TICKS, system: Number(fields[12]) / TICKS };
 }
 
 /** Progress lines on stderr: "✔ label: summary (12.3s)", each with the time it arrived. */
@@ -80,7 +83,7 @@ export async function runHossadm(stack: BenchStack, args: string[]): Promise<Hos
     child.on('close', (code) => resolve(code ?? 1));
   });
   let done = false;
-  let last: ProcSample = { hwm: 0, rss: 0, cpu: 0 };
+  let last: ProcSample = { hwm: 0, rss: 0, user: 0, system: 0 };
   const timeline: Array<{ at: number; rss: number }> = [];
   let peakDisk = baseline;
   // VmHWM and CPU time only grow, so their last reading before exit is the
@@ -113,7 +116,9 @@ export async function runHossadm(stack: BenchStack, args: string[]): Promise<Hos
   });
   return {
     seconds,
-    cpuSeconds: last.cpu,
+    cpuSeconds: Math.round((last.user + last.system) * 100) / 100,
+    userSeconds: last.user,
+    systemSeconds: last.system,
     peakRssBytes: last.hwm,
     peakExtraDiskBytes: peakDisk - baseline,
     steps,
