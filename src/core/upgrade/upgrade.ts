@@ -10,7 +10,7 @@ import { projectContainers } from '../../docker/compose-services.ts';
 import { asHossError, DeclinedError, InterruptedError, OperationError, StackError } from '../../errors.ts';
 import { runBackup } from '../backup.ts';
 import type { RestoreDeps } from '../restore.ts';
-import { startStack } from '../stack-start.ts';
+import { startStack, type StackStarter } from '../stack-start.ts';
 import { rollBack, summarize } from './rollback.ts';
 import { stopStack } from './stack-stop.ts';
 import { checkStack, describeCheck, type CheckLimits, type CheckOutcome } from './upgrade-checks.ts';
@@ -110,14 +110,16 @@ export async function runUpgrade(deps: UpgradeDeps, options: UpgradeOptions): Pr
   const starter = deps.starter ?? startStack;
   const limits: CheckLimits = { waitMs: options.waitSeconds * 1000, unhealthyGraceMs: options.unhealthyGraceSeconds * 1000 };
   const expected = expectedServices(running.map((c) => c.service), plan);
-  const changes = Object.fromEntries(plan.envChanges.map((c) => [c.key, c.to]));
+  const manualRollback = archive
+    ? `set ${config.profile.versionVariable}=${from} in ${config.envPath}, start the stack, then hossadm restore ${archive}`
+    : `set ${config.profile.versionVariable}=${from} in ${config.envPath} and start the stack; restore a backup taken at ${from} if ${to} changed the data`;
   const downSince = Date.now();
   let envBefore: string | undefined;
   let checks: CheckOutcome[] = [];
-  let failure: string | undefined;
-  let failureDetails: string | undefined;
+  let failure: { reason: string; details: string | undefined } | undefined;
   try {
     await reporter.step(`stop the stack (${running.map((c) => c.service).join(', ')})`, () => stopStack(docker, config));
+    const changes = Object.fromEntries(plan.envChanges.map((c) => [c.key, c.to]));
     envBefore = (await reporter.step(`switch ${config.envPath} to ${to}`, () => switchEnvFile(config.envPath, changes))).before;
     const upgraded = await loadStackConfig(deps.profile, deps.source);
     await reporter.step(`start the stack at ${to}`, () => starter(upgraded));
@@ -125,50 +127,60 @@ export async function runUpgrade(deps: UpgradeDeps, options: UpgradeOptions): Pr
     checks = await reporter.step('post-upgrade checks', () => checkStack(ctx, expected, limits), summarize);
     const failed = checks.filter((c) => !c.ok);
     if (failed.length > 0) {
-      failure = `${failed[0]!.detail}${failed.length > 1 ? ` (${failed.length} of ${checks.length} checks failed)` : ''}`;
-      failureDetails = failed.map(describeCheck).join('\n');
+      failure = { reason: `${failed[0]!.detail}${failed.length > 1 ? ` (${failed.length} of ${checks.length} checks failed)` : ''}`, details: failed.map(describeCheck).join('\n') };
     }
   } catch (error) {
-    if (signal.aborted) {
-      throw new InterruptedError(
-        `upgrade interrupted while ${envBefore === undefined ? `stopping the stack; .env still names ${from}` : `starting ${to}; .env names ${to}`}`,
-        { hint: archive ? `to go back: set ${config.profile.versionVariable}=${from} in ${config.envPath}, start the stack, hossadm restore ${archive}` : 'start the stack and check it', details: (error as Error).message },
-      );
-    }
     const e = asHossError(error);
-    failure = e.message;
-    failureDetails = e.details;
+    failure = { reason: e.message, details: e.details };
   }
   for (const c of checks) reporter.info(`  ${c.ok ? 'ok  ' : 'FAIL'} ${describeCheck(c)}`);
+  // Interrupted on the way: the person wants control back, not a rollback question.
+  if (signal.aborted) {
+    const where = envBefore === undefined ? `while stopping the stack; .env still names ${from}` : `after switching to ${to}; .env names ${to}`;
+    throw new InterruptedError(`upgrade interrupted ${where}`, { hint: manualRollback, details: failure?.details });
+  }
   if (failure === undefined) return result('upgraded', lines, { archive, checks, downtimeSeconds: seconds(downSince) });
 
-  reporter.warn(`upgrade to ${to} failed: ${failure}`);
-  const manualRollback = archive
-    ? `set ${config.profile.versionVariable}=${from} in ${config.envPath}, start the stack, then hossadm restore ${archive}`
-    : `set ${config.profile.versionVariable}=${from} in ${config.envPath} and start the stack; restore a backup taken at ${from} if ${to} changed the data`;
-  if (!archive) {
-    throw new OperationError(`upgrade to ${to} failed: ${failure}; not rolled back: no backup was taken first`, { hint: manualRollback, details: failureDetails });
-  }
+  reporter.warn(`upgrade to ${to} failed: ${failure.reason}`);
+  return recover(deps, options.onFailure, { from, to, archive, envPath: config.envPath, envBefore, expected, limits, starter, manualRollback, failure });
+}
+
+interface FailedUpgrade {
+  from: string;
+  to: string;
+  archive: string | undefined;
+  envPath: string;
+  envBefore: string | undefined;
+  expected: string[];
+  limits: CheckLimits;
+  starter: StackStarter;
+  manualRollback: string;
+  failure: { reason: string; details: string | undefined };
+}
+
+/** After a failure: roll back (asked, or by flag) or leave it, and always end with the error that says which. */
+async function recover(deps: UpgradeDeps, policy: FailurePolicy, failed: FailedUpgrade): Promise<never> {
+  const { from, to, archive, failure, manualRollback } = failed;
+  const failedTo = `upgrade to ${to} failed: ${failure.reason}`;
+  if (!archive) throw new OperationError(`${failedTo}; not rolled back: no backup was taken first`, { hint: manualRollback, details: failure.details });
   let agreed: boolean;
   try {
-    agreed = options.onFailure === 'rollback' ? true : options.onFailure === 'leave' ? false : await prompter.confirm(`Roll back to ${from} by restoring ${archive}?`, true);
+    agreed = policy === 'rollback' ? true : policy === 'leave' ? false : await deps.prompter.confirm(`Roll back to ${from} by restoring ${archive}?`, true);
   } catch (error) {
     if (error instanceof InterruptedError) throw new InterruptedError(`interrupted at the rollback question: not rolled back; the failed upgrade to ${to} is left as it is`, { hint: manualRollback });
-    if (error instanceof DeclinedError) agreed = false;
-    else throw error;
+    if (!(error instanceof DeclinedError)) throw error;
+    agreed = false;
   }
-  if (!agreed) {
-    throw new OperationError(`upgrade to ${to} failed: ${failure}; not rolled back: the stack is left at ${to} as the upgrade left it`, { hint: manualRollback, details: failureDetails });
-  }
+  if (!agreed) throw new OperationError(`${failedTo}; not rolled back: the stack is left at ${to} as the upgrade left it`, { hint: manualRollback, details: failure.details });
   try {
     await rollBack(
-      { profile: deps.profile, source: deps.source, docker, reporter, components: deps.components, signal, starter },
-      { version: from, envPath: config.envPath, envText: envBefore, archive, expectedServices: expected, limits },
+      { profile: deps.profile, source: deps.source, docker: deps.docker, reporter: deps.reporter, components: deps.components, signal: deps.signal, starter: failed.starter },
+      { version: from, envPath: failed.envPath, envText: failed.envBefore, archive, expectedServices: failed.expected, limits: failed.limits },
     );
   } catch (error) {
     const e = asHossError(error);
     if (e instanceof InterruptedError) throw e;
-    throw new OperationError(`upgrade to ${to} failed: ${failure}; the rollback failed too: ${e.message}`, { hint: `once ${from} runs: hossadm restore ${archive}`, details: [failureDetails, e.details].filter(Boolean).join('\n') });
+    throw new OperationError(`${failedTo}; the rollback failed too: ${e.message}`, { hint: `once ${from} runs: hossadm restore ${archive}`, details: [failure.details, e.details].filter(Boolean).join('\n') });
   }
-  throw new OperationError(`upgrade to ${to} failed: ${failure}; rolled back: the stack runs ${from} again with the data of ${archive}`, { details: failureDetails });
+  throw new OperationError(`${failedTo}; rolled back: the stack runs ${from} again with the data of ${archive}`, { details: failure.details });
 }
