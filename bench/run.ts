@@ -25,6 +25,9 @@ interface Options {
 /** Stack seed units per bench scale unit: 1 M Postgres rows and 100 k documents. */
 const SEED_PER_SCALE = 10;
 
+/** A bad command line: one line, no stack trace, exit 2. */
+class UsageError extends Error {}
+
 function parseArgs(argv: string[]): Options {
   // Defaults fit about 25 minutes on a shared 2-core machine: a run at 4× costs
   // about three at 1×, so it is measured once unless --runs-grown says more.
@@ -34,7 +37,7 @@ function parseArgs(argv: string[]): Options {
     const value = argv[i + 1];
     const whole = (min: number) => {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < min) throw new Error(`${flag} needs a whole number ≥ ${min}, got "${value}"`);
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs a whole number ≥ ${min}, got "${value}"`);
       i++;
       return n;
     };
@@ -43,9 +46,9 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--runs-grown') options.grownRuns = whole(1);
     else if (flag === '--factor') options.factor = whole(1);
     else if (flag === '--out') options.out = argv[++i];
-    else throw new Error(`unknown option ${flag} (expected --scale N, --runs R, --runs-grown R, --factor F (1: no growth run), --out FILE)`);
+    else throw new UsageError(`unknown option ${flag} (expected --scale N, --runs R, --runs-grown R, --factor F (1: no growth run), --out FILE)`);
   }
-  if (options.scale * options.factor * SEED_PER_SCALE > 1000) throw new Error('scale × factor × 10 must stay ≤ 1000 (the stack seed limit)');
+  if (options.scale * options.factor * SEED_PER_SCALE > 1000) throw new UsageError('scale × factor × 10 must stay ≤ 1000 (the stack seed limit)');
   return options;
 }
 
@@ -227,6 +230,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    log(error.message);
+    process.exit(2);
+  }
   log((error as Error).stack ?? String(error));
   process.exit(1);
 });
