@@ -39,7 +39,7 @@ async function releaseBlockedOpen(path: string, ourSide: 'read' | 'write'): Prom
   }
 }
 
-export interface FifoExchange<T> {
+export interface FifoExchange {
   /** Host folder that is bind-mounted into the producer or consumer container. */
   hostDir: string;
   /** The pipe's file name inside hostDir. */
@@ -52,7 +52,7 @@ export interface FifoExchange<T> {
  * either side fails; a producer failure wins, since a short read is its symptom.
  */
 export async function readFromContainer<T>(
-  exchange: FifoExchange<T>,
+  exchange: FifoExchange,
   consume: (input: Readable) => Promise<T>,
   produce: () => Promise<void>,
 ): Promise<T> {
@@ -79,7 +79,7 @@ export async function readFromContainer<T>(
 
 /** The other direction: this process writes into a pipe that a container reads (restore). */
 export async function writeToContainer(
-  exchange: FifoExchange<unknown>,
+  exchange: FifoExchange,
   feed: (output: Writable) => Promise<void>,
   consume: () => Promise<void>,
 ): Promise<void> {

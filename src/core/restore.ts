@@ -123,13 +123,11 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
 
   const runId = `restore-${Date.now().toString(36)}`;
   const pipeDir = join(config.backupRoot, '.restore');
-  const contexts = new Map<string, RestoreContext>();
   const tasks = new Map<string, RestoreTask>();
   for (const component of components) {
     const record = manifest.components[component.id];
     if (!record) continue;
     const ctx: RestoreContext = { config, docker, reporter, runId, signal: deps.signal, containers, situation, record, pipeDir, forceVersion: options.forceVersion, engines: manifest.engines };
-    contexts.set(component.id, ctx);
     tasks.set(component.id, component.restore(ctx));
   }
 
