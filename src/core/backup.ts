@@ -15,6 +15,7 @@ import type { DockerClient } from '../docker/types.ts';
 import { InterruptedError, PreflightError, StackError } from '../errors.ts';
 import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
+import { cleanUpAfterDeadRun } from './leftovers.ts';
 import { acquireLock } from './lock.ts';
 import { archiveStamp, FORMAT_VERSION, type Manifest, STACK_ENV_MEMBER, type StoppedService } from './manifest.ts';
 import { Staging } from './staging.ts';
@@ -87,8 +88,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     });
   }
   await mkdir(config.backupsDir, { recursive: true, mode: 0o700 });
-  const lock = await acquireLock(config.backupRoot, 'backup', (m) => reporter.warn(m));
   const runId = archiveStamp(now()).toLowerCase();
+  const lock = await acquireLock(config.backupRoot, 'backup', (m) => reporter.warn(m), runId);
   const staging = new Staging(config.stagingDir, options.codec, deps.signal);
   const ctx: BackupContext = { config, docker, reporter, runId, signal: deps.signal, containers, staging, mode: options.mode };
   const tasks: BackupTask[] = [];
@@ -96,6 +97,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   let downtime: StoppedService[] = [];
   let windowSeconds = 0;
   try {
+    // A killed run's stopped writers are started first, so this run stops and starts them as usual.
+    if (await cleanUpAfterDeadRun({ config, docker, lock, warn: (m) => reporter.warn(m) })) ctx.containers = await projectContainers(docker, config.project);
     const swept = await docker.removeHelpers();
     if (swept > 0) reporter.warn(`removed ${swept} helper container(s) left by an interrupted run`);
     if (await access(config.stagingDir).then(() => true, () => false)) {
@@ -124,8 +127,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     for (const task of tasks) await task.prepare?.();
 
     if (options.mode === 'cold') {
-      const writers = writerContainers(containers, config.dataServices);
-      stopped = await reporter.step(`stop writers (${writers.map((w) => w.service).join(', ') || 'none'})`, () => stopWriters(docker, writers));
+      const writers = writerContainers(ctx.containers, config.dataServices);
+      stopped = await reporter.step(`stop writers (${writers.map((w) => w.service).join(', ') || 'none'})`, () => stopWriters(docker, writers, (s) => lock.recordStopped(s)));
     }
     const windowStart = Date.now();
     try {
@@ -134,7 +137,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       if (stopped) {
         const toStart = stopped;
         stopped = undefined;
-        downtime = await reporter.step('start writers', () => startWriters(docker, toStart), (d) => d.map((s) => `${s.service} ${s.seconds}s`).join(', ') || 'none');
+        downtime = await reporter.step('start writers', () => startWriters(docker, toStart, (s) => lock.recordStopped(s)), (d) => d.map((s) => `${s.service} ${s.seconds}s`).join(', ') || 'none');
       }
       windowSeconds = Math.round((Date.now() - windowStart) / 100) / 10;
     }
@@ -177,7 +180,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     };
   } catch (error) {
     for (const task of [...tasks].reverse()) await task.abort?.().catch(() => undefined);
-    if (stopped) await startWriters(docker, stopped).catch((e) => reporter.warn(`could not start writers again: ${(e as Error).message}`));
+    if (stopped) await startWriters(docker, stopped, (s) => lock.recordStopped(s)).catch((e) => reporter.warn(`could not start writers again: ${(e as Error).message}`));
     await docker.removeHelpers({ runId }).catch(() => undefined);
     await staging.remove().catch(() => reporter.warn(`partial staging left in ${config.stagingDir}`));
     if (deps.signal.aborted) {

@@ -6,7 +6,7 @@
 // the data ever lands on disk.
 import { execFile } from 'node:child_process';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { lstat, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -37,6 +37,26 @@ async function releaseBlockedOpen(path: string, ourSide: 'read' | 'write'): Prom
   } catch {
     // ENXIO: nobody is reading, so nobody is blocked; ENOENT: already gone.
   }
+}
+
+/**
+ * Removes the pipes a killed run left in `dir`, first opening each from
+ * both sides so that a container still blocked opening its end (a helper, a
+ * pg_dump) wakes up and ends instead of waiting forever. Returns their names.
+ */
+export async function releaseLeftPipes(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const released: string[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    const info = await lstat(path).catch(() => undefined);
+    if (!info?.isFIFO()) continue;
+    await releaseBlockedOpen(path, 'read');
+    await releaseBlockedOpen(path, 'write');
+    await rm(path, { force: true });
+    released.push(name);
+  }
+  return released;
 }
 
 export interface FifoExchange {

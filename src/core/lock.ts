@@ -1,18 +1,56 @@
 // One run at a time per BACKUP_ROOT. The lock file names its holder; a lock
 // left by a process that no longer exists on this host is taken over with a
-// warning, so a killed run never blocks the next one.
+// warning, so a killed run never blocks the next one. The holder also notes
+// in the lock what it must undo (its run id, the services it stopped) before
+// it changes anything, so that the run taking over a dead run's lock can
+// finish that run's duty: start what it stopped, remove what it left.
 import { hostname } from 'node:os';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LockedError } from '../errors.ts';
 
 export const LOCK_FILE = '.hossadm.lock';
 
-interface LockHolder {
+/** A container a run stopped and has not started again yet. */
+export interface StoppedContainer {
+  id: string;
+  name: string;
+  service: string;
+}
+
+export interface LockHolder {
   pid: number;
   host: string;
   command: string;
   startedAt: string;
+  /** Labels the run's helper containers (org.hossadm.run) and names its leftovers. */
+  runId?: string;
+  /** Services the run has stopped and not started again. */
+  stopped?: StoppedContainer[];
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string';
+
+/** Reads a lock file's text; anything that is not a holder record is undefined (and treated as "another run"). */
+export function parseLockHolder(text: string): LockHolder | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (!Number.isInteger(v.pid) || (v.pid as number) <= 0 || !isText(v.host) || !isText(v.command) || !isText(v.startedAt)) return undefined;
+  const holder: LockHolder = { pid: v.pid as number, host: v.host, command: v.command, startedAt: v.startedAt };
+  if (isText(v.runId)) holder.runId = v.runId;
+  if (Array.isArray(v.stopped)) {
+    holder.stopped = v.stopped.filter((s): s is StoppedContainer => {
+      const c = s as Record<string, unknown> | null;
+      return c !== null && typeof c === 'object' && isText(c.id) && isText(c.name) && isText(c.service);
+    });
+  }
+  return holder;
 }
 
 function alive(pid: number): boolean {
@@ -25,24 +63,39 @@ function alive(pid: number): boolean {
 }
 
 export interface Lock {
+  /** The dead run whose lock this one took over, with what it noted it had to undo. */
+  readonly previous: LockHolder | undefined;
+  /** Notes which containers this run has stopped (an empty list once they run again), before it acts. */
+  recordStopped(stopped: readonly StoppedContainer[]): Promise<void>;
   release(): Promise<void>;
 }
 
-export async function acquireLock(backupRoot: string, command: string, warn: (message: string) => void): Promise<Lock> {
+export async function acquireLock(backupRoot: string, command: string, warn: (message: string) => void, runId?: string): Promise<Lock> {
   const path = join(backupRoot, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
+  const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString(), ...(runId ? { runId } : {}) };
+  let previous: LockHolder | undefined;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const handle = await open(path, 'wx', 0o600);
       await handle.writeFile(JSON.stringify(me));
       await handle.close();
-      return { release: () => rm(path, { force: true }) };
+      return {
+        previous,
+        async recordStopped(stopped) {
+          // Written beside and renamed over, so a kill never leaves half a record.
+          const next = `${path}.next`;
+          await writeFile(next, JSON.stringify({ ...me, stopped }), { mode: 0o600 });
+          await rename(next, path);
+        },
+        release: () => rm(path, { force: true }),
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = await readFile(path, 'utf8').then((t) => JSON.parse(t) as LockHolder).catch(() => undefined);
+    const holder = await readFile(path, 'utf8').then(parseLockHolder, () => undefined);
     if (holder && holder.host === me.host && !alive(holder.pid)) {
-      warn(`taking over the lock of a ${holder.command} run (pid ${holder.pid}) that no longer exists`);
+      warn(`taking over the lock of a ${holder.command} run (pid ${holder.pid}, started ${holder.startedAt}) that no longer exists`);
+      previous = holder;
       await rm(path, { force: true });
       continue;
     }

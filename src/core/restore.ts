@@ -3,7 +3,7 @@
 // places every member with its component, loads the data services, and
 // proves the result by recomputing the content fingerprint.
 import { createHash } from 'node:crypto';
-import { access, mkdir, statfs } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { readArchiveMembers } from '../archive/archive-reader.ts';
@@ -17,6 +17,7 @@ import type { DockerClient } from '../docker/types.ts';
 import { ArchiveError, DeclinedError, InterruptedError, MismatchError, PreflightError } from '../errors.ts';
 import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
+import { cleanUpAfterDeadRun } from './leftovers.ts';
 import { acquireLock } from './lock.ts';
 import { MANIFEST_MEMBER, STACK_ENV_MEMBER } from './manifest.ts';
 import { assertRelocated, relocateEnv, type Relocation } from './relocate.ts';
@@ -52,6 +53,9 @@ export interface RestoreResult {
   warnings: Difference[];
   seconds: number;
 }
+
+/** In the config folder while a fresh-host restore runs: names the archive, the pid and the start. */
+export const freshRestoreMarker = (configDir: string) => join(configDir, '.hossadm-restore-unfinished');
 
 /** Reads the archived .env without unpacking anything else (it is member 1). */
 async function archivedEnv(path: string): Promise<string> {
@@ -104,13 +108,27 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const liveEnvExists = await access(join(configDir, '.env')).then(() => true, () => false);
   let config: StackConfig = archived;
   let situation: RestoreSituation = 'fresh';
+  const marker = freshRestoreMarker(configDir);
+  const unfinished = await readFile(marker, 'utf8').then((text) => text.trim(), () => undefined);
   if (liveEnvExists) {
     if (relocate) throw new PreflightError(`${configDir}/.env exists; a relocated restore goes into an empty folder only`);
     config = await loadStackConfig(deps.profile, deps.source);
     situation = 'in-place';
   }
   const containers = await projectContainers(docker, config.project);
-  if (situation === 'fresh' && containers.length > 0) {
+  // A fresh-host restore that was killed left its marker, and maybe the .env
+  // and containers it made. Nothing there predates it, so the rerun goes on:
+  // as on a fresh host while none of the stack runs yet (every member is
+  // placed again), else in place over the stack it started.
+  const resuming = unfinished !== undefined && !relocate;
+  if (resuming) {
+    if (liveEnvExists && !containers.some((c) => c.state === 'running')) {
+      situation = 'fresh';
+      config = archived;
+    }
+    reporter.warn(`resuming the fresh-host restore that an interrupted run began (${unfinished}): ${situation === 'fresh' ? 'placing everything again as on a fresh host' : 'its stack runs, so restoring in place over it'}`);
+  }
+  if (situation === 'fresh' && containers.length > 0 && !resuming) {
     throw new PreflightError(`containers of project "${config.project}" exist but ${configDir}/.env does not`, {
       hint: `remove the containers (docker compose -p ${config.project} down) for a fresh-host restore, or restore the .env first`,
     });
@@ -173,14 +191,23 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     if (!yes) throw new DeclinedError('restore declined; nothing was changed');
   }
 
-  const lock = await acquireLock(config.backupRoot, 'restore', (m) => reporter.warn(m));
+  const lock = await acquireLock(config.backupRoot, 'restore', (m) => reporter.warn(m), runId);
   let stopped: StoppedWriters | undefined;
   let changing = false;
   try {
+    await cleanUpAfterDeadRun({ config, docker, lock, warn: (m) => reporter.warn(m) });
     await mkdir(pipeDir, { recursive: true, mode: 0o700 });
+    if (situation === 'fresh') {
+      // Written before the first change and removed once everything is loaded:
+      // it proves to a rerun that what it finds here was made by this restore.
+      await mkdir(configDir, { recursive: true, mode: 0o700 });
+      await writeFile(marker, `${options.archive}, pid ${process.pid}, started ${new Date().toISOString()}\n`, { mode: 0o600 });
+    }
     if (situation === 'in-place') {
-      const writers = writerContainers(containers, config.dataServices);
-      stopped = await reporter.step(`stop writers (${writers.map((w) => w.service).join(', ') || 'none'})`, () => stopWriters(docker, writers));
+      // Listed now: the clean-up above may have started writers a killed run had stopped.
+      if (resuming) await waitForServices(docker, config, reporter);
+      const writers = writerContainers(await projectContainers(docker, config.project), config.dataServices);
+      stopped = await reporter.step(`stop writers (${writers.map((w) => w.service).join(', ') || 'none'})`, () => stopWriters(docker, writers, (s) => lock.recordStopped(s)));
     }
     changing = true;
     const expected = new Map(manifest.members.map((m) => [m.name, m]));
@@ -204,6 +231,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       await waitForServices(docker, config, reporter);
     }
     for (const task of tasks.values()) await task.load?.();
+    await rm(marker, { force: true });
   } catch (error) {
     if (!deps.signal.aborted) throw error;
     throw new InterruptedError(
@@ -215,7 +243,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   } finally {
     if (stopped) {
       const toStart = stopped;
-      await reporter.step('start writers', () => startWriters(docker, toStart)).catch((e) => reporter.warn(`could not start writers: ${(e as Error).message}`));
+      await reporter.step('start writers', () => startWriters(docker, toStart, (s) => lock.recordStopped(s))).catch((e) => reporter.warn(`could not start writers: ${(e as Error).message}`));
       await waitForServices(docker, config, reporter).catch((e) => reporter.warn((e as Error).message));
     }
     await docker.removeHelpers({ runId }).catch(() => undefined);

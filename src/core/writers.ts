@@ -1,7 +1,10 @@
 // Cold backups and in-place restores stop the services that write (every
 // running service of the project except the data services) and start them
-// again afterwards, whatever happened in between.
+// again afterwards, whatever happened in between. A run that is killed
+// cannot start them again itself, so the list is noted (in the run's lock)
+// before anything stops, and the next run starts what a dead run stopped.
 import type { ContainerInfo, DockerClient } from '../docker/types.ts';
+import type { LockHolder, StoppedContainer } from './lock.ts';
 import type { StoppedService } from './manifest.ts';
 
 export interface StoppedWriters {
@@ -9,21 +12,40 @@ export interface StoppedWriters {
   stoppedAt: number;
 }
 
+/** Where a run notes what it stopped (the lock), so that a later run can undo it. */
+export type NoteStopped = (stopped: readonly StoppedContainer[]) => Promise<void>;
+
 export function writerContainers(containers: readonly ContainerInfo[], dataServices: readonly string[]): ContainerInfo[] {
   return containers.filter((c) => c.state === 'running' && !dataServices.includes(c.service));
 }
 
-export async function stopWriters(docker: DockerClient, writers: ContainerInfo[]): Promise<StoppedWriters> {
+export async function stopWriters(docker: DockerClient, writers: ContainerInfo[], note?: NoteStopped): Promise<StoppedWriters> {
+  await note?.(writers.map((c) => ({ id: c.id, name: c.name, service: c.service })));
   const stoppedAt = Date.now();
   await Promise.all(writers.map((c) => docker.stopContainer(c.id)));
   return { containers: writers, stoppedAt };
 }
 
 /** Starts every stopped writer; returns how long each was down. Tries all, then reports the first failure. */
-export async function startWriters(docker: DockerClient, stopped: StoppedWriters): Promise<StoppedService[]> {
+export async function startWriters(docker: DockerClient, stopped: StoppedWriters, note?: NoteStopped): Promise<StoppedService[]> {
   const results = await Promise.allSettled(stopped.containers.map((c) => docker.startContainer(c.id)));
   const now = Date.now();
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+  await note?.([]);
   return stopped.containers.map((c) => ({ service: c.service, container: c.name, seconds: Math.round((now - stopped.stoppedAt) / 100) / 10 }));
+}
+
+/**
+ * Starts the containers a dead run noted as stopped and that still exist
+ * and do not run (the operator may have started or removed some since).
+ * Returns the names it started.
+ */
+export async function startLeftStopped(docker: DockerClient, dead: LockHolder, project: readonly ContainerInfo[]): Promise<string[]> {
+  const byId = new Map(project.map((c) => [c.id, c]));
+  const toStart = (dead.stopped ?? []).map((s) => byId.get(s.id)).filter((c): c is ContainerInfo => c !== undefined && c.state !== 'running');
+  const results = await Promise.allSettled(toStart.map((c) => docker.startContainer(c.id)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return toStart.map((c) => c.name);
 }

@@ -63,6 +63,28 @@ async function registerRepository(ctx: BackupContext, api: SearchApi, location: 
   }
 }
 
+/**
+ * A finished run unregisters its repository, so one still registered here
+ * under the backup lock was left by a killed run: its snapshots are deleted
+ * (which also stops one still in progress, that would otherwise block the
+ * new registration), the registration removed and its folder emptied.
+ */
+async function removeLeftRepository(ctx: BackupContext, api: SearchApi, containerId: string): Promise<void> {
+  const { repository, containerRepoDir } = ctx.config.opensearch;
+  const registered = await api.request<Record<string, { settings?: { location?: string; readonly?: string | boolean } }>>('GET', `/_snapshot/${repository}`).catch(() => undefined);
+  const settings = registered?.[repository]?.settings;
+  const folder = settings?.location?.startsWith(`${containerRepoDir}/hossadm-`) ? settings.location.slice(containerRepoDir.length + 1) : undefined;
+  if (!folder || folder.includes('/')) return;
+  if (String(settings?.readonly) !== 'true') {
+    const { snapshots } = await api.request<{ snapshots: SnapshotInfo[] }>('GET', `/_snapshot/${repository}/_all`).catch(() => ({ snapshots: [] as SnapshotInfo[] }));
+    for (const s of snapshots) await api.request('DELETE', `/_snapshot/${repository}/${s.snapshot}`).catch(() => undefined);
+  }
+  await api.request('DELETE', `/_snapshot/${repository}`);
+  const hostRepo = await repoFolder(ctx, containerId);
+  await removeTree(helper(ctx, 'remove a left snapshot folder', hostRepo), `/snapshots/${folder}`);
+  ctx.reporter.warn(`removed the snapshot repository ${repository} (${settings!.location}) and its folder, left by an interrupted run`);
+}
+
 export async function preflightOpenSearch(ctx: BackupContext): Promise<BackupFacts> {
   const container = await searchContainer(ctx);
   await repoFolder(ctx, container.id);
@@ -85,6 +107,7 @@ export async function preflightOpenSearch(ctx: BackupContext): Promise<BackupFac
         hint: 'fix or delete the red indices (GET _cluster/allocation/explain says why they are unassigned), then run the backup again',
       });
     }
+    await removeLeftRepository(ctx, api, container.id);
     await registerRepository(ctx, api, `${ctx.config.opensearch.containerRepoDir}/${folderName(ctx.runId)}`);
     const indices = await api.request<{ 'store.size': string }[]>('GET', '/_cat/indices', undefined, { format: 'json', bytes: 'b', h: 'store.size' });
     const estimatedBytes = indices.reduce((sum, i) => sum + Number(i['store.size'] ?? 0), 0);

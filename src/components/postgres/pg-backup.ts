@@ -4,7 +4,7 @@
 // the row counts for the manifest are taken in that same snapshot, so the
 // dump and its fingerprint agree even when writers run again meanwhile.
 import { Readable } from 'node:stream';
-import { readFromContainer } from '../../core/fifo.ts';
+import { readFromContainer, releaseLeftPipes } from '../../core/fifo.ts';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { BackupContext, BackupFacts, BackupTask, ComponentRecord, ContentFingerprint } from '../component.ts';
 import { connect, countRows, dbContainer, dumpFolder, majorOf, type PgClient, withClient } from './pg-connection.ts';
@@ -23,7 +23,8 @@ export async function preflightPostgres(ctx: BackupContext): Promise<BackupFacts
     throw new PreflightError(`pg_dump does not run in ${container.name}`, { details: dumpVersion.stderr.trim() });
   }
   const pgDump = dumpVersion.stdout.trim().replace(/^pg_dump \(PostgreSQL\)\s*/, '');
-  await dumpFolder(ctx, container.id);
+  const left = await releaseLeftPipes(await dumpFolder(ctx, container.id));
+  if (left.length > 0) ctx.reporter.warn(`removed the pipe(s) ${left.join(', ')} an interrupted run left to pg_dump`);
   return withClient(ctx, 'postgres', async (client) => {
     const server = (await client.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
     if (majorOf(pgDump) < majorOf(server)) {
