@@ -32,7 +32,16 @@ export async function verifyArchive(path: string, options: { signal?: AbortSigna
     for await (const member of readArchiveMembers(path, { signal })) {
       if (!manifest) {
         const text = await readManifestText(member, signal);
-        if (member.declaredSha256 !== undefined && createHash('sha256').update(text, 'utf8').digest('hex') !== member.declaredSha256) {
+        // Every archive hossadm has written seals its manifest this way; without
+        // the seal, an edit to a value no member checksum covers (createdAt,
+        // stackVersion, engines, fingerprints) would pass unnoticed.
+        if (member.declaredSha256 === undefined) {
+          throw new ArchiveError(`${MANIFEST_NAME}: its header carries no sha256 seal, so it was edited or repacked by another tool`, {
+            member: MANIFEST_NAME,
+            hint: 'use the archive as hossadm wrote it, or another backup',
+          });
+        }
+        if (createHash('sha256').update(text, 'utf8').digest('hex') !== member.declaredSha256) {
           throw new ArchiveError(`${MANIFEST_NAME}: sha256 mismatch (damaged or edited)`, { member: MANIFEST_NAME });
         }
         manifest = parseArchiveManifest(text);
@@ -59,6 +68,13 @@ export async function verifyArchive(path: string, options: { signal?: AbortSigna
     if (!present.has(entry.name)) {
       throw new ArchiveError(`${MANIFEST_NAME} lists ${entry.name} but the archive lacks it`, { member: entry.name });
     }
+  }
+  // The writer stores members in manifest order, and a restore relies on it
+  // (stack.env is read as the first member after the manifest).
+  const misplaced = manifest.members.findIndex((entry, index) => members[index]!.name !== entry.name);
+  if (misplaced >= 0) {
+    const found = members[misplaced]!.name;
+    throw new ArchiveError(`${found} is out of order: ${MANIFEST_NAME} lists ${manifest.members[misplaced]!.name} in its place`, { member: found });
   }
   return { manifest, members };
 }

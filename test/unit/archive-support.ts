@@ -78,7 +78,9 @@ export async function buildArchive(dir: string, codec: Codec, members: readonly 
 export function assembleArchive(codec: Codec, entries: ReadonlyArray<{ name: string; data: Buffer }>): Buffer {
   const frames: Buffer[] = [];
   for (const { name, data } of entries) {
-    frames.push(compressSmall(codec, buildMemberHeader({ name, size: data.length, mtime: MTIME })));
+    // manifest.json carries its sha256 seal, as the writer's does.
+    const seal = name === 'manifest.json' ? { sha256: sha256(data) } : {};
+    frames.push(compressSmall(codec, buildMemberHeader({ name, size: data.length, mtime: MTIME, ...seal })));
     if (data.length > 0) frames.push(compressSmall(codec, data));
     const padding = paddingFor(data.length);
     if (padding.length > 0) frames.push(compressSmall(codec, padding));
