@@ -2,7 +2,7 @@
 // their fixed order through three phases and keeps the writing services
 // stopped only during the freeze phase. Everything it touches comes in as a
 // parameter, so tests can drive it with fakes and the CLI stays thin.
-import { mkdir, readFile, statfs, access } from 'node:fs/promises';
+import { mkdir, readFile, rm, statfs, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { writeArchive } from '../archive/archive-writer.ts';
@@ -96,6 +96,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   let stopped: StoppedWriters | undefined;
   let downtime: StoppedService[] = [];
   let windowSeconds = 0;
+  // Written but not yet read back: removed if the run fails or is interrupted before the check passes.
+  let unverified: string | undefined;
   try {
     // A killed run's stopped writers are started first, so this run stops and starts them as usual.
     if (await cleanUpAfterDeadRun({ config, docker, lock, warn: (m) => reporter.warn(m) })) ctx.containers = await projectContainers(docker, config.project);
@@ -105,6 +107,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       const replace = await deps.prompter.confirm(`${config.stagingDir} holds a partial backup. Delete partial backup and create new?`, true);
       if (!replace) throw new PreflightError(`a partial backup is in ${config.stagingDir}`, { hint: 'move it away or answer yes' });
       await staging.remove();
+      reporter.warn(`deleted the partial backup an interrupted run left in ${config.stagingDir}`);
     }
 
     const facts: BackupFacts[] = [];
@@ -165,9 +168,11 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       writeArchive({ finalPath, codec: options.codec, manifest, members: staging.members, mtime: createdAt, signal: deps.signal }),
       (w) => `${w.path} (${w.bytes} bytes)`,
     );
+    unverified = written.path;
     // Read the archive back before the staged copies go: a backup that
     // cannot be read is found now, not on the day it is needed.
     await reporter.step('verify archive', () => verifyArchive(written.path, { signal: deps.signal }), (v) => `${v.members.length} members, checksums match`);
+    unverified = undefined;
     await staging.remove();
     return {
       dryRun: false,
@@ -182,6 +187,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     for (const task of [...tasks].reverse()) await task.abort?.().catch(() => undefined);
     if (stopped) await startWriters(docker, stopped, (s) => lock.recordStopped(s)).catch((e) => reporter.warn(`could not start writers again: ${(e as Error).message}`));
     await docker.removeHelpers({ runId }).catch(() => undefined);
+    if (unverified) await rm(unverified, { force: true }).catch(() => reporter.warn(`unverified archive left at ${unverified}`));
     await staging.remove().catch(() => reporter.warn(`partial staging left in ${config.stagingDir}`));
     if (deps.signal.aborted) {
       throw new InterruptedError('backup interrupted: no archive was written, staging was removed and stopped services run again', {

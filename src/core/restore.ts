@@ -230,7 +230,11 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       await reporter.step('start the stack', () => (deps.starter ?? startStack)(config));
       await waitForServices(docker, config, reporter);
     }
-    for (const task of tasks.values()) await task.load?.();
+    for (const task of tasks.values()) {
+      // A load runs in the service (pg_restore, a snapshot restore) and does not see the signal; none starts after it.
+      deps.signal.throwIfAborted();
+      await task.load?.();
+    }
     await rm(marker, { force: true });
   } catch (error) {
     if (!deps.signal.aborted) throw error;

@@ -170,7 +170,8 @@ export function postgresRestoreTask(ctx: RestoreContext): RestoreTask {
         'select pg_get_userbyid(datdba) as owner from pg_database where datname = $1',
         [database],
       );
-      await client.query(`drop database if exists ${quoteIdent(fresh)}`);
+      // A killed run may have left this copy, with its pg_restore session still loading it.
+      await client.query(`drop database if exists ${quoteIdent(fresh)} with (force)`);
       const ownerClause = owner.rows[0] ? ` owner ${quoteIdent(owner.rows[0].owner)}` : '';
       await client.query(`create database ${quoteIdent(fresh)} template template0${ownerClause}`);
     });
