@@ -8,7 +8,7 @@ import { writeToContainer } from '../../core/fifo.ts';
 import { makeFolder, removeTree, tarTreeIn, type TreeHelperRun } from '../../docker/tree-helper.ts';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { RestoreContext, RestoreTask } from '../component.ts';
-import { connectSearch, countDocuments, pollUntil, repoFolder, searchContainer, userIndices, withSearch } from './os-client.ts';
+import { connectSearch, countDocuments, pollUntil, repoFolder, searchContainer, userIndices, withSearch, type SearchApi } from './os-client.ts';
 
 const RESTORE_FOLDER = 'hossadm-restore';
 
@@ -22,6 +22,16 @@ export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
     docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose, signal: ctx.signal,
     mounts: [{ source: hostRepo, target: '/snapshots' }, ...extra],
   });
+
+  // Snapshots are readable by the same major version or the next one only.
+  const checkReadable = async (api: SearchApi) => {
+    const live = (await api.request<{ version: { number: string } }>('GET', '/')).version.number;
+    const saved = ctx.engines.opensearch ?? live;
+    const [liveMajor, savedMajor] = [Number(live.split('.')[0]), Number(saved.split('.')[0])];
+    if (liveMajor < savedMajor || liveMajor > savedMajor + 1) {
+      throw new PreflightError(`OpenSearch ${live} cannot read a snapshot taken by ${saved} (same major or one newer only)`, { hint: 'run the OpenSearch version the backup was taken with' });
+    }
+  };
 
   return {
     async describe() {
@@ -37,6 +47,7 @@ export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
       if (ctx.situation === 'in-place') {
         const container = await searchContainer(ctx);
         hostRepo = await repoFolder(ctx, container.id);
+        await withSearch(ctx, checkReadable);
       }
     },
 
@@ -69,12 +80,9 @@ export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
         await ctx.reporter.step('opensearch cluster ready', () =>
           pollUntil('OpenSearch answering', () => api.request<{ status: string }>('GET', '/_cluster/health', undefined, { wait_for_status: 'yellow', timeout: '30s' }).then((h) => (h.status === 'red' ? undefined : h), () => undefined), 10 * 60_000),
         );
-        const live = (await api.request<{ version: { number: string } }>('GET', '/')).version.number;
-        const saved = ctx.engines.opensearch ?? live;
-        const [liveMajor, savedMajor] = [Number(live.split('.')[0]), Number(saved.split('.')[0])];
-        if (liveMajor < savedMajor || liveMajor > savedMajor + 1) {
-          throw new PreflightError(`OpenSearch ${live} cannot read a snapshot taken by ${saved} (same major or one newer only)`, { hint: 'run the OpenSearch version the backup was taken with' });
-        }
+        // In place this was checked before anything changed; a fresh stack
+        // has only now started, so here is the first moment it can be asked.
+        if (ctx.situation === 'fresh') await checkReadable(api);
         await api.request('PUT', `/_snapshot/${repository}`, { type: 'fs', settings: { location: `${containerRepoDir}/${RESTORE_FOLDER}`, readonly: true } });
         const existing = await userIndices(api);
         if (existing.length > 0) {
