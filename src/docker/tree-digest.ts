@@ -30,7 +30,7 @@ export interface TreeEntry {
 // link target) so names holding newlines or spaces parse unambiguously.
 // $1 = 0 skips content hashes, for trees whose content is compared some
 // other way but whose shape and ownership still matter.
-const LIST_SCRIPT = `
+export const LIST_SCRIPT = `
 set -eu
 cd /tree
 export HASH_CONTENT="$1"

@@ -166,3 +166,6 @@ echo 'entries 0'
 export async function setTimes(run: TreeHelperRun, dir: string, listFile: string): Promise<void> {
   await runScript(run, SET_TIMES_SCRIPT, [dir, listFile]);
 }
+
+/** The whole set of scripts a tree helper runs: anything else reaching a helper's shell would be a bug. */
+export const TREE_SCRIPTS: readonly string[] = [MAKE_FOLDER_SCRIPT, COUNT_SCRIPT, TAR_OUT_SCRIPT, TAR_IN_SCRIPT, REMOVE_SCRIPT, OWNER_SCRIPT, SET_TIMES_SCRIPT];
