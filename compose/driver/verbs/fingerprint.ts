@@ -23,6 +23,7 @@ import { fingerprintLdap } from '../fingerprint/ldap.ts';
 import { fingerprintOpenSearch } from '../fingerprint/opensearch.ts';
 import { fingerprintPostgres } from '../fingerprint/postgres.ts';
 import { fingerprintRabbitMq } from '../fingerprint/rabbitmq.ts';
+import { waitForServices } from '../readiness.ts';
 import { docker, say } from '../runtime.ts';
 
 export async function computeFingerprint(ctx: StackContext): Promise<Record<string, unknown>> {
@@ -59,7 +60,14 @@ export async function fingerprint(hossDir: string): Promise<string> {
   const started = Date.now();
   const ctx = await loadContext(hossDir);
   await docker.ping();
-  const text = renderFingerprint(await computeFingerprint(ctx));
+  // A service that was just started (RabbitMQ boots for a while after a
+  // restore starts it again) may not answer yet: wait for the stack to be
+  // ready and ask once more, so a fingerprint always describes a stack at rest.
+  const document = await computeFingerprint(ctx).catch(async () => {
+    await waitForServices(ctx, 300, ctx.services, false);
+    return computeFingerprint(ctx);
+  });
+  const text = renderFingerprint(document);
   say(`fingerprint of ${ctx.project} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return text;
 }
