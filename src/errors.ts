@@ -120,6 +120,11 @@ export class MonitoringStatus extends HossError {
 /** Wraps anything thrown into a HossError so callers render one shape. */
 export function asHossError(error: unknown): HossError {
   if (error instanceof HossError) return error;
+  // A full disk met where no engine named it is still not a bug: say so, with the path when the error has one.
+  const { code, path } = error as NodeJS.ErrnoException;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new OperationError(`no space left on device${path ? ` writing ${path}` : ''}`, { hint: 'free space there, then run the command again', cause: error });
+  }
   const message = error instanceof Error ? error.message : String(error);
   return new HossError(message, { cause: error });
 }

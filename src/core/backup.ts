@@ -17,6 +17,7 @@ import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
 import { cleanUpAfterDeadRun } from './leftovers.ts';
 import { acquireLock } from './lock.ts';
+import { diskFullError, noSpaceWhile, saysNoSpace } from './no-space.ts';
 import { archiveStamp, FORMAT_VERSION, type Manifest, STACK_ENV_MEMBER, type StoppedService } from './manifest.ts';
 import { Staging } from './staging.ts';
 import { startWriters, stopWriters, writerContainers, type StoppedWriters } from './writers.ts';
@@ -165,7 +166,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     };
     const finalPath = join(config.backupsDir, archiveName(createdAt, options.codec));
     const written = await reporter.step('write archive', () =>
-      writeArchive({ finalPath, codec: options.codec, manifest, members: staging.members, mtime: createdAt, signal: deps.signal }),
+      noSpaceWhile(`writing the archive ${finalPath}`, () =>
+        writeArchive({ finalPath, codec: options.codec, manifest, members: staging.members, mtime: createdAt, signal: deps.signal })),
       (w) => `${w.path} (${w.bytes} bytes)`,
     );
     unverified = written.path;
@@ -188,7 +190,16 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     if (stopped) await startWriters(docker, stopped, (s) => lock.recordStopped(s)).catch((e) => reporter.warn(`could not start writers again: ${(e as Error).message}`));
     await docker.removeHelpers({ runId }).catch(() => undefined);
     if (unverified) await rm(unverified, { force: true }).catch(() => reporter.warn(`unverified archive left at ${unverified}`));
-    await staging.remove().catch(() => reporter.warn(`partial staging left in ${config.stagingDir}`));
+    const stagingLeft = await staging.remove().then(() => false, () => true);
+    if (stagingLeft) reporter.warn(`partial staging left in ${config.stagingDir}`);
+    if (!deps.signal.aborted && saysNoSpace(error)) {
+      throw await diskFullError(error, {
+        command: 'backup',
+        folder: config.backupRoot,
+        state: `no archive was written and ${stagingLeft ? `partial staging is left in ${config.stagingDir}` : 'staging was removed'}${options.mode === 'cold' ? '; the writing services run again' : ''}`,
+        hint: `free space in ${config.backupRoot} or point BACKUP_ROOT in ${config.envPath} at a larger disk, then run the backup again`,
+      });
+    }
     if (deps.signal.aborted) {
       throw new InterruptedError('backup interrupted: no archive was written, staging was removed and stopped services run again', {
         details: (error as Error).message,

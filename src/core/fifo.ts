@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { OperationError } from '../errors.ts';
+import { NoSpaceError } from './no-space.ts';
 
 const run = promisify(execFile);
 
@@ -90,8 +91,9 @@ export async function readFromContainer<T>(
     return await consumed;
   } catch (error) {
     input.destroy();
-    await consumed.catch(() => undefined);
-    throw error;
+    // A full disk on our side breaks the producer's pipe: the disk is the cause, the broken pipe its symptom.
+    const ours = await consumed.then(() => undefined, (e: unknown) => e);
+    throw ours instanceof NoSpaceError ? ours : error;
   } finally {
     await rm(path, { force: true });
   }

@@ -7,7 +7,8 @@
 import { hostname } from 'node:os';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LockedError } from '../errors.ts';
+import { LockedError, PreflightError } from '../errors.ts';
+import { saysNoSpace } from './no-space.ts';
 
 export const LOCK_FILE = '.hossadm.lock';
 
@@ -77,19 +78,38 @@ export async function acquireLock(backupRoot: string, command: string, warn: (me
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(JSON.stringify(me));
+      try {
+        await handle.writeFile(JSON.stringify(me));
+      } catch (error) {
+        // An empty lock file would refuse every later run: remove it.
+        await handle.close().catch(() => undefined);
+        await rm(path, { force: true });
+        throw error;
+      }
       await handle.close();
       return {
         previous,
         async recordStopped(stopped) {
           // Written beside and renamed over, so a kill never leaves half a record.
           const next = `${path}.next`;
-          await writeFile(next, JSON.stringify({ ...me, stopped }), { mode: 0o600 });
+          try {
+            await writeFile(next, JSON.stringify({ ...me, stopped }), { mode: 0o600 });
+          } catch (error) {
+            // A full disk leaves an empty file behind; the record stays as it was.
+            await rm(next, { force: true });
+            throw error;
+          }
           await rename(next, path);
         },
         release: () => rm(path, { force: true }),
       };
     } catch (error) {
+      if (saysNoSpace(error)) {
+        throw new PreflightError(`no space left on the file system of ${backupRoot}, not even for the lock file`, {
+          hint: 'free space there or point BACKUP_ROOT at a larger disk, then run the command again',
+          cause: error,
+        });
+      }
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = await readFile(path, 'utf8').then(parseLockHolder, () => undefined);

@@ -19,6 +19,7 @@ import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
 import { cleanUpAfterDeadRun } from './leftovers.ts';
 import { acquireLock } from './lock.ts';
+import { diskFullError, noSpaceWhile, saysNoSpace } from './no-space.ts';
 import { MANIFEST_MEMBER, STACK_ENV_MEMBER } from './manifest.ts';
 import { assertRelocated, relocateEnv, type Relocation } from './relocate.ts';
 import { startStack, waitForServices, type StackStarter } from './stack-start.ts';
@@ -221,7 +222,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       const checker = checked(member.name, expected.get(member.name)!.sha256);
       member.stream.on('error', (error) => checker.destroy(error));
       const input = member.stream.pipe(checker);
-      await tasks.get(component.id)!.receive(member.name, input);
+      await noSpaceWhile(`restoring ${member.name}`, () => tasks.get(component.id)!.receive(member.name, input));
     }
     if (situation === 'fresh') {
       // The archived .env is back in place by now; a relocated copy must start with its own names and folders.
@@ -237,6 +238,18 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     }
     await rm(marker, { force: true });
   } catch (error) {
+    if (!deps.signal.aborted && saysNoSpace(error)) {
+      // Dumps and the snapshot repository are staged in BACKUP_ROOT; a volume or the config folder is named by the activity.
+      const staged = error instanceof Error && /restoring (postgres|opensearch)\//.test(error.message);
+      throw await diskFullError(error, {
+        command: 'restore',
+        folder: staged ? config.backupRoot : undefined,
+        state: changing
+          ? `the restore did not finish and the stack holds partly restored data${situation === 'in-place' ? '; the writing services are started again' : ''}`
+          : 'nothing was changed',
+        hint: `free space${staged ? ` in ${config.backupRoot} (or point BACKUP_ROOT in ${config.envPath} at a larger disk)` : ''}, then run the same restore again`,
+      });
+    }
     if (!deps.signal.aborted) throw error;
     throw new InterruptedError(
       changing

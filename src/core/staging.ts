@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { stageMember } from '../archive/member-writer.ts';
 import type { Codec } from '../archive/codec.ts';
 import { ArchiveError } from '../errors.ts';
+import { noSpaceWhile } from './no-space.ts';
 
 export interface StagedMember {
   /** Name inside the archive, e.g. volumes/auth-secrets.tar. */
@@ -46,7 +47,7 @@ export class Staging {
     if (this.members.some((m) => m.name === name)) throw new ArchiveError(`member ${name} staged twice`);
     const stagedPath = join(this.dir, 'members', `${name}.staged`);
     await mkdir(dirname(stagedPath), { recursive: true, mode: 0o700 });
-    const result = await stageMember(input, stagedPath, this.codec, this.signal);
+    const result = await noSpaceWhile(`staging ${name} in ${this.dir}`, () => stageMember(input, stagedPath, this.codec, this.signal));
     const member: StagedMember = { name, component, stagedPath, size: result.size, sha256: result.sha256, storedSize: result.storedSize };
     this.members.push(member);
     return member;

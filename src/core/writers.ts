@@ -32,7 +32,10 @@ export async function startWriters(docker: DockerClient, stopped: StoppedWriters
   const now = Date.now();
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  await note?.([]);
+  // On a full disk the note cannot be rewritten; the stale one names only
+  // containers that run now, which a later run leaves alone, and the run's
+  // own error (the full disk) must not be hidden behind this one.
+  await note?.([]).catch(() => undefined);
   return stopped.containers.map((c) => ({ service: c.service, container: c.name, seconds: Math.round((now - stopped.stoppedAt) / 100) / 10 }));
 }
 
