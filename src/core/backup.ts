@@ -112,6 +112,9 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     }
 
     const facts: BackupFacts[] = [];
+    // Made before the pre-flight, which already registers the snapshot
+    // repository: a failure or Ctrl-C from here on undoes it through abort.
+    for (const component of components) tasks.push(component.backup(ctx));
     await reporter.step('pre-flight checks', async () => {
       for (const component of components) facts.push(await component.preflightBackup(ctx));
     });
@@ -127,7 +130,6 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
 
     await staging.create();
     await staging.add('config', STACK_ENV_MEMBER, Readable.from([await readFile(config.envPath)]));
-    for (const component of components) tasks.push(component.backup(ctx));
     for (const task of tasks) await task.prepare?.();
 
     if (options.mode === 'cold') {

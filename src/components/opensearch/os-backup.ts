@@ -125,8 +125,11 @@ export function openSearchBackupTask(ctx: BackupContext): BackupTask {
   let hostRepo = '';
   let started = false;
 
+  // Also after a failure before prepare: the pre-flight registered the repository already.
   const cleanup = async () => {
+    api ??= await connectSearch(ctx).catch(() => undefined);
     if (!api) return;
+    if (!hostRepo) hostRepo = await searchContainer(ctx).then((c) => repoFolder(ctx, c.id)).catch(() => '');
     if (started) await api.request('DELETE', `/_snapshot/${repository}/${snapshot}`).catch(() => undefined);
     await api.request('DELETE', `/_snapshot/${repository}`).catch(() => undefined);
     if (hostRepo) await removeTree(helper(ctx, 'remove snapshot folder', hostRepo), `/snapshots/${folderName(ctx.runId)}`).catch(() => undefined);
