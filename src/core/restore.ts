@@ -252,7 +252,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
         state: changing
           ? `the restore did not finish and the stack holds partly restored data${situation === 'in-place' ? '; the writing services are started again' : ''}`
           : 'nothing was changed',
-        hint: `free space${staged ? ` in ${config.backupRoot} (or point BACKUP_ROOT in ${config.envPath} at a larger disk)` : volumeFull(error) ? ' where the Docker engine keeps its volumes ("docker info" names its root dir)' : ''}, then run the same restore again`,
+        hint: `free space${staged ? ` in ${config.backupRoot} or point BACKUP_ROOT in ${config.envPath} at a larger disk` : volumeFull(error) ? ' where the Docker engine keeps its volumes ("docker info" names its root dir)' : ''}, then run the same restore again`,
       });
     }
     if (!deps.signal.aborted) throw error;

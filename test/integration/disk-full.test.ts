@@ -38,6 +38,7 @@ const size = (prefix: string) => memberBytes.filter((m) => m.name.startsWith(pre
 const fingerprint = () => stackOk(['fingerprint'], env);
 const backupsDir = join(backupRoot, 'backups');
 const backupsPresent = async () => (await readdir(backupsDir)).filter((n) => !n.startsWith('.')).sort();
+const locksPresent = async () => (await readdir(backupRoot)).filter((n) => n.includes('lock'));
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** Shrinks BACKUP_ROOT's file system to what it holds now plus `margin` bytes. */
@@ -103,6 +104,7 @@ async function assertCleanFailure(failed: CliRun, archivesBefore: string[]): Pro
   assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
   assert.deepEqual(await backupsPresent(), archivesBefore, 'no new archive and no .partial file');
   await assert.rejects(stat(join(backupRoot, '.current')), 'staging removed');
+  assert.deepEqual(await locksPresent(), [], 'the lock released');
   assert.deepEqual(await writersRunning(), WRITERS);
   assert.deepEqual(await helpersOfThisStack(), [], 'no helper container left behind');
 }
@@ -135,12 +137,13 @@ test('backup on a BACKUP_ROOT that is full already: exit 6 before anything stops
   assert.equal(failed.code, 6, failed.stderr);
   assert.match(errorLine(failed.stderr), new RegExp(`^hossadm: no space left on the file system of ${escaped(backupRoot)}, not even for the lock file \\(fix: free space there or point BACKUP_ROOT at a larger disk`));
   assert.doesNotMatch(failed.stderr, /stop writers/);
-  assert.deepEqual((await readdir(backupRoot)).filter((n) => n.includes('lock')), []);
+  assert.deepEqual(await locksPresent(), []);
 });
 
 test('backup: BACKUP_ROOT fills up while the volumes are staged (writers stopped): exit 8 naming the file system, no archive, staging removed, writers running', async (t) => {
-  // 256 KiB leave room for the .env and config members and the lock's notes, not for the volumes (24 MiB of ballast among them).
-  const failed = await hossadmActingAt(['backup', '--yes'], /✔ pre-flight checks/, () => shrinkBackupRoot(256 * 1024));
+  // Shrunk once the free-space check has passed (the config step comes after it): 256 KiB
+  // leave room for the config member and the lock's notes, not for the volumes (24 MiB of ballast among them).
+  const failed = await hossadmActingAt(['backup', '--yes'], /… config /, () => shrinkBackupRoot(256 * 1024));
   assert.ok(failed.acted, failed.stderr);
   t.diagnostic(errorLine(failed.stderr));
   await freeSpace();
@@ -194,7 +197,7 @@ test('restore: BACKUP_ROOT fills up while the Postgres dumps are staged there: e
   assert.match(errorLine(failed.stderr), new RegExp(
     `^hossadm: restore failed: no space left on the file system of ${root} \\([^)]+ free now\\) while restoring postgres/\\S+; ` +
     `the restore did not finish and the stack holds partly restored data; the writing services are started again ` +
-    `\\(fix: free space in ${root} \\(or point BACKUP_ROOT in \\S+ at a larger disk\\), then run the same restore again\\)$`,
+    `\\(fix: free space in ${root} or point BACKUP_ROOT in \\S+ at a larger disk, then run the same restore again\\)$`,
   ));
   assert.match(failed.stderr, /ENOSPC/);
   assert.equal(failed.stdout, '', 'no success line');
