@@ -11,7 +11,7 @@
 
 import zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
-import type { ByteSource } from './byte-source.ts';
+import { ByteSource } from './byte-source.ts';
 import type { Codec } from './codec.ts';
 
 /** What went wrong below the tar layer; the reader says which member it hit. */
@@ -28,6 +28,8 @@ const FEED_BYTES = 256 * 1024;
 const OUTPUT_CHUNK = 128 * 1024;
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+/** windowLog 21: what libzstd declares at level 3 for content larger than that. */
+const LEVEL_WINDOW = 2 * 1024 * 1024;
 const GZIP_FLAG = { HCRC: 2, EXTRA: 4, NAME: 8, COMMENT: 16, RESERVED: 0xe0 } as const;
 // Longest gzip file name or comment accepted; ours carry none.
 const GZIP_FIELD_LIMIT = 64 * 1024;
@@ -54,11 +56,107 @@ export async function* decodeFrames(source: ByteSource, codec: Codec): AsyncGene
     if (start.length < magic.length) throw new CompressedDataError('truncated', `compressed data ends inside a ${codec} header`);
     source.unshift(start);
     if (codec === 'zstd') {
-      const last = yield* runEngine(source, zlib.createZstdDecompress({ chunkSize: OUTPUT_CHUNK }), 'zstd');
-      if (last) yield last;
+      yield* zstdFrame(source);
     } else {
       yield* gunzipMember(source);
     }
+  }
+}
+
+/**
+ * One zstd frame, decoded by an engine that is given exactly the frame's
+ * bytes (found from its header and block headers as they pass), so that the
+ * frame's own window can be checked. Node's decoder keeps the history of an
+ * earlier frame, and more history than a window needs, so it decodes a frame
+ * whose matches reach further back than the window it declares; the zstd CLI
+ * (and so `tar --zstd`) refuses such a frame, and a flipped bit in the window
+ * byte would otherwise pass verify. libzstd declares at least
+ * min(content, the level's window): 2 MiB at level 3, the only level hossadm
+ * writes. So a frame holding more than a smaller window it declares is damaged.
+ */
+async function* zstdFrame(source: ByteSource): AsyncGenerator<Buffer> {
+  const frame: ZstdFrameShape = { window: undefined, complete: false };
+  const bytes = new ByteSource(zstdFrameBytes(source, frame));
+  let decoded = 0;
+  const last = yield* runEngine(bytes, zlib.createZstdDecompress({ chunkSize: OUTPUT_CHUNK }), 'zstd', (chunk) => (decoded += chunk.length));
+  if (!frame.complete) throw new CompressedDataError('truncated', 'compressed data ends inside a zstd frame');
+  if (!(await bytes.atEnd())) throw new CompressedDataError('damaged', 'zstd data is damaged (the frame ends before its last block)');
+  if (frame.window !== undefined && decoded > frame.window && frame.window < LEVEL_WINDOW) {
+    throw new CompressedDataError('damaged', `zstd data is damaged (a frame declares a ${frame.window}-byte window, too small for its ${decoded} bytes)`);
+  }
+  if (last) yield last;
+}
+
+interface ZstdFrameShape {
+  /** The Window_Size the frame declares; undefined for a single-segment frame, whose window is its content. */
+  window: number | undefined;
+  /** Every byte of the frame, up to its checksum, was there. */
+  complete: boolean;
+}
+
+/** The bytes of the zstd frame at the head of `source` and nothing after it (RFC 8878, 3.1.1), in chunks of about FEED_BYTES. */
+async function* zstdFrameBytes(source: ByteSource, frame: ZstdFrameShape): AsyncGenerator<Buffer, void> {
+  const pending = new Pending(source);
+  const head = await source.readUpTo(6);
+  source.unshift(head);
+  if (head.length < 6) {
+    await pending.take(head.length);
+    yield* pending.flush(0);
+    return;
+  }
+  const descriptor = head[4]!;
+  const singleSegment = (descriptor & 0x20) !== 0;
+  if ((descriptor & 0x08) !== 0) throw new CompressedDataError('damaged', 'zstd data is damaged (reserved bit set in a frame header)');
+  if (!singleSegment) {
+    const base = 2 ** (10 + (head[5]! >> 3));
+    frame.window = base + (base / 8) * (head[5]! & 7);
+  }
+  const headerLength = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]! + [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
+  let complete = await pending.take(headerLength);
+  for (let last = false; complete && !last; ) {
+    const block = await source.readUpTo(3);
+    source.unshift(block);
+    if (!(await pending.take(3))) break;
+    const value = block[0]! | (block[1]! << 8) | (block[2]! << 16);
+    const type = (value >> 1) & 3;
+    if (type === 3) throw new CompressedDataError('damaged', 'zstd data is damaged (a block of reserved type)');
+    last = (value & 1) === 1;
+    complete = await pending.take(type === 1 ? 1 : value >>> 3);
+    yield* pending.flush(FEED_BYTES);
+  }
+  if (complete && (descriptor & 0x04) !== 0) complete = await pending.take(4);
+  yield* pending.flush(0);
+  frame.complete = complete;
+}
+
+/** Bytes taken from a source and passed on in batches, so the decoder gets few large writes. */
+class Pending {
+  readonly #source: ByteSource;
+  #parts: Buffer[] = [];
+  #bytes = 0;
+  constructor(source: ByteSource) {
+    this.#source = source;
+  }
+
+  /** Takes `count` bytes; false if the source ended first. */
+  async take(count: number): Promise<boolean> {
+    for (let left = count; left > 0; ) {
+      const chunk = await this.#source.read(left);
+      if (chunk === null) return false;
+      left -= chunk.length;
+      this.#parts.push(chunk);
+      this.#bytes += chunk.length;
+    }
+    return true;
+  }
+
+  /** Passes on what was taken, once it is at least `atLeast` bytes. */
+  *flush(atLeast: number): Generator<Buffer> {
+    if (this.#bytes === 0 || this.#bytes < atLeast) return;
+    const batch = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#bytes);
+    this.#parts = [];
+    this.#bytes = 0;
+    yield batch;
   }
 }
 
