@@ -1,8 +1,8 @@
 // A full disk is the one failure an operator can fix at once, and it shows
 // up in many shapes: ENOSPC from our own writes (staging, the archive, the
 // restore's dump files), "No space left on device" in a helper container's
-// tar output, in pg_restore's stderr or in an OpenSearch snapshot's failure
-// reasons. Whatever the shape, the run ends with one line that says the disk
+// tar output, in pg_restore's stderr, in an OpenSearch snapshot's failure
+// reasons or in the caused_by of its refused snapshot request. Whatever the shape, the run ends with one line that says the disk
 // is full, which file system, what was being written and what state it left.
 import { statfs } from 'node:fs/promises';
 import { HossError, OperationError } from '../errors.ts';
@@ -34,6 +34,9 @@ export function saysNoSpace(error: unknown): boolean {
     if (typeof code === 'string' && NO_SPACE_CODES.has(code)) return true;
     if (current instanceof Error && NO_SPACE_TEXT.test(current.message)) return true;
     if (current instanceof HossError && current.details && NO_SPACE_TEXT.test(current.details)) return true;
+    // The OpenSearch client's error names only the root cause ("failed to update snapshot in repository"); the disk is in caused_by.
+    const body = (current as { meta?: { body?: unknown } }).meta?.body;
+    if (body !== undefined && body !== null && NO_SPACE_TEXT.test(typeof body === 'string' ? body : JSON.stringify(body))) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

@@ -25,6 +25,12 @@ test('each shape of a full disk is recognised, and nothing else is', () => {
     failures: [{ index: 'a', shard_id: 0, reason: 'IOException[No space left on device]' }],
   });
   assert.equal(saysNoSpace(snapshot), true);
+  // What OpenSearch 2 answered here to a snapshot request on a full repository disk (HTTP 500), as its client wraps it.
+  const refused = Object.assign(new Error('snapshot_exception: [snapshot_exception] Reason: [exp:s1/x] failed to update snapshot in repository'), {
+    meta: { statusCode: 500, body: { error: { type: 'snapshot_exception', reason: '[exp:s1/x] failed to update snapshot in repository', caused_by: { type: 'i_o_exception', reason: 'No space left on device' } }, status: 500 } },
+  });
+  assert.equal(saysNoSpace(new OperationError('OpenSearch PUT /_snapshot/r/s failed (HTTP 500): [exp:s1/x] failed to update snapshot in repository', { cause: refused })), true);
+  assert.equal(saysNoSpace(Object.assign(new Error('x'), { meta: { body: { error: { reason: 'index_not_found' } } } })), false);
   assert.equal(saysNoSpace(new OperationError('pg_dump failed', { details: 'permission denied' })), false);
   assert.equal(saysNoSpace(Object.assign(new Error('EPIPE'), { code: 'EPIPE' })), false);
   assert.equal(saysNoSpace(undefined), false);
