@@ -177,13 +177,13 @@ export class EngineClient implements DockerClient {
   async removeHelpers(filter: { runId?: string } = {}): Promise<number> {
     const labels: Record<string, string | true> = { [HELPER_LABEL]: true };
     if (filter.runId) labels[RUN_LABEL] = filter.runId;
-    // Without a run id this sweeps what killed runs left: helpers that have
-    // exited, or were created and never started long ago. A running or
-    // just-created helper may belong to a live run on another stack.
+    // Without a run id this sweeps what killed runs left long ago: helpers
+    // that are not running and were created over ten minutes back. A recent
+    // one may belong to a live run on another stack that has not yet read
+    // the output of a helper that just exited; a killed run's own helpers are
+    // removed by run id when its lock is taken over.
     const longAgo = Date.now() / 1000 - 600;
-    const stale = (await this.listContainers({ labels })).filter(
-      (c) => filter.runId || c.state === 'exited' || c.state === 'dead' || (c.state === 'created' && c.created < longAgo),
-    );
+    const stale = (await this.listContainers({ labels })).filter((c) => filter.runId || (c.state !== 'running' && c.created < longAgo));
     await Promise.all(stale.map((c) => this.docker.getContainer(c.id).remove({ force: true }).catch(() => undefined)));
     return stale.length;
   }
