@@ -267,3 +267,19 @@ test('fresh-host restore SIGKILLed part-way: the same command run again resumes 
   assert.deepEqual(changedKeys(saved, await fingerprint()), []);
   assert.deepEqual(await writerStates(), ALL_RUNNING);
 });
+
+test('fresh-host restore SIGKILLed while it starts the stack: the rerun resumes it over what the dead run made', async () => {
+  await stackOk(['reset'], stack.env);
+  const killed = await interrupt(['restore', '--yes', good], /… start the stack/, 'SIGKILL');
+  const dead = await deadRunsLock(killed);
+  assert.ok(await exists(freshRestoreMarker(stack.hossDir)), 'the marker names the unfinished restore');
+  assert.ok(await exists(join(stack.hossDir, 'core', 'db-init-scripts', 'zz-hossadm-restore.sh')), 'the dead run had placed the init script and the dumps');
+  const run = await hossadmOk(['restore', '--yes', good], stack.env);
+  // Compose dies with the run that started it (here), so the rerun usually finds nothing running and
+  // places everything again; had the stack come up, it restores in place over it.
+  assert.match(run.stderr, /resuming the fresh-host restore that an interrupted run began \(.*\): (placing everything again as on a fresh host|its stack runs, so restoring in place over it)/);
+  await assertCleanAfter(run, dead);
+  assert.equal(await exists(freshRestoreMarker(stack.hossDir)), false, 'the marker goes once the restore is loaded');
+  await stackOk(['up'], stack.env);
+  assert.deepEqual(changedKeys(saved, await fingerprint()), []);
+});
