@@ -71,7 +71,13 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-export async function acquireLock(backupRoot: string, command: string, warn: (message: string) => void, runId?: string): Promise<Lock> {
+/**
+ * `restartsStopped`: whether the caller starts again the containers a dead
+ * holder noted as stopped (backup and restore do, through cleanUpAfterDeadRun).
+ * A caller that does not (prune) leaves such a lock in place and refuses, so
+ * the note survives for the run that will.
+ */
+export async function acquireLock(backupRoot: string, command: string, warn: (message: string) => void, runId?: string, restartsStopped = true): Promise<Lock> {
   const path = join(backupRoot, LOCK_FILE);
   const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString(), ...(runId ? { runId } : {}) };
   let previous: LockHolder | undefined;
@@ -113,6 +119,11 @@ export async function acquireLock(backupRoot: string, command: string, warn: (me
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = await readFile(path, 'utf8').then(parseLockHolder, () => undefined);
+    if (holder && holder.host === me.host && !alive(holder.pid) && !restartsStopped && (holder.stopped?.length ?? 0) > 0) {
+      throw new PreflightError(`a ${holder.command} run (pid ${holder.pid}, started ${holder.startedAt}) was killed while ${holder.stopped!.map((c) => c.service).join(', ')} were stopped`, {
+        hint: `run hossadm ${holder.command} first: it takes over ${path} and starts them again`,
+      });
+    }
     if (holder && holder.host === me.host && !alive(holder.pid)) {
       warn(`taking over the lock of a ${holder.command} run (pid ${holder.pid}, started ${holder.startedAt}) that no longer exists`);
       previous = holder;

@@ -67,7 +67,7 @@ export async function runPrune(deps: PruneDeps, options: PruneOptions): Promise<
   const yes = await deps.prompter.confirm(`Delete ${going.length} backup(s), ${formatBytes(total(going))}, keeping ${kept.length}?`, false);
   if (!yes) throw new DeclinedError('prune declined; nothing was deleted');
 
-  const lock = await acquireLock(config.backupRoot, 'prune', (m) => reporter.warn(m));
+  const lock = await acquireLock(config.backupRoot, 'prune', (m) => reporter.warn(m), undefined, false);
   const removed: PrunedArchive[] = [];
   try {
     const again = await plan(config.backupsDir, options.rules, deps.now());

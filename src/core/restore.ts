@@ -19,6 +19,7 @@ import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
 import { cleanUpAfterDeadRun } from './leftovers.ts';
 import { acquireLock } from './lock.ts';
+import { unfinishedRestore, unfinishedRestoreMarker } from './restore-marker.ts';
 import { diskFullError, noSpaceWhile, saysNoSpace } from './no-space.ts';
 import { MANIFEST_MEMBER, STACK_ENV_MEMBER } from './manifest.ts';
 import { assertRelocated, relocateEnv, type Relocation } from './relocate.ts';
@@ -54,9 +55,6 @@ export interface RestoreResult {
   warnings: Difference[];
   seconds: number;
 }
-
-/** In the config folder while a fresh-host restore runs: names the archive, the pid and the start. */
-export const freshRestoreMarker = (configDir: string) => join(configDir, '.hossadm-restore-unfinished');
 
 /** Reads the archived .env without unpacking anything else (it is member 1). */
 async function archivedEnv(path: string): Promise<string> {
@@ -114,25 +112,25 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const liveEnvExists = await access(join(configDir, '.env')).then(() => true, () => false);
   let config: StackConfig = archived;
   let situation: RestoreSituation = 'fresh';
-  const marker = freshRestoreMarker(configDir);
-  const unfinished = await readFile(marker, 'utf8').then((text) => text.trim(), () => undefined);
+  const marker = unfinishedRestoreMarker(configDir);
+  const unfinished = await unfinishedRestore(configDir);
   if (liveEnvExists) {
     if (relocate) throw new PreflightError(`${configDir}/.env exists; a relocated restore goes into an empty folder only`);
     config = await loadStackConfig(deps.profile, deps.source);
     situation = 'in-place';
   }
   const containers = await projectContainers(docker, config.project);
-  // A fresh-host restore that was killed left its marker, and maybe the .env
-  // and containers it made. Nothing there predates it, so the rerun goes on:
-  // as on a fresh host while none of the stack runs yet (every member is
-  // placed again), else in place over the stack it started.
+  // A restore that did not finish left its marker. A fresh-host one may also
+  // have left the .env and containers it made; nothing there predates it, so
+  // the rerun goes on as on a fresh host while none of the stack runs yet
+  // (every member is placed again), else in place over the stack it started.
   const resuming = unfinished !== undefined && !relocate;
   if (resuming) {
-    if (liveEnvExists && !containers.some((c) => c.state === 'running')) {
+    if (unfinished.startsWith('fresh') && liveEnvExists && !containers.some((c) => c.state === 'running')) {
       situation = 'fresh';
       config = archived;
     }
-    reporter.warn(`resuming the fresh-host restore that an interrupted run began (${unfinished}): ${situation === 'fresh' ? 'placing everything again as on a fresh host' : 'its stack runs, so restoring in place over it'}`);
+    reporter.warn(`resuming the restore that an earlier run did not finish (${unfinished}): ${situation === 'fresh' ? 'placing everything again as on a fresh host' : 'restoring in place over the running stack'}`);
   }
   if (situation === 'fresh' && containers.length > 0 && !resuming) {
     throw new PreflightError(`containers of project "${config.project}" exist but ${configDir}/.env does not`, {
@@ -203,12 +201,10 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   try {
     await cleanUpAfterDeadRun({ config, docker, lock, warn: (m) => reporter.warn(m) });
     await mkdir(pipeDir, { recursive: true, mode: 0o700 });
-    if (situation === 'fresh') {
-      // Written before the first change and removed once everything is loaded:
-      // it proves to a rerun that what it finds here was made by this restore.
-      await mkdir(configDir, { recursive: true, mode: 0o700 });
-      await writeFile(marker, `${options.archive}, pid ${process.pid}, started ${new Date().toISOString()}\n`, { mode: 0o600 });
-    }
+    // Written before the first change and removed once everything is loaded:
+    // it proves to a rerun that what it finds here was made by this restore.
+    await mkdir(configDir, { recursive: true, mode: 0o700 });
+    await writeFile(marker, `${situation} restore of ${options.archive}, pid ${process.pid}, started ${new Date().toISOString()}\n`, { mode: 0o600 });
     if (situation === 'in-place') {
       // Listed now: the clean-up above may have started writers a killed run had stopped.
       if (resuming) await waitForServices(docker, config, reporter);

@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { acquireLock, LOCK_FILE, parseLockHolder } from '../../src/core/lock.ts';
-import { LockedError } from '../../src/errors.ts';
+import { LockedError, PreflightError } from '../../src/errors.ts';
 
 test('a holder record with stopped containers reads back; malformed entries are dropped', () => {
   const text = JSON.stringify({
@@ -45,6 +45,27 @@ test('a dead holder is taken over with a warning and its notes are handed on; a 
     const again = await acquireLock(root, 'backup', () => undefined);
     assert.equal(again.previous, undefined);
     await again.release();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a command that does not start containers again (prune) leaves a dead holder with stopped containers in place and says who must run', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'hossadm-lock-'));
+  try {
+    const dead = { pid: 4194305, host: hostname(), command: 'backup', startedAt: 'earlier', runId: 'r1', stopped: [{ id: 'c1', name: 'p-core-1', service: 'core' }] };
+    await writeFile(join(root, LOCK_FILE), JSON.stringify(dead));
+    await assert.rejects(acquireLock(root, 'prune', () => undefined, undefined, false), (error: Error) => {
+      assert.ok(error instanceof PreflightError);
+      assert.match(error.message, /a backup run \(pid 4194305, started earlier\) was killed while core were stopped/);
+      assert.match(error.hint ?? '', /run hossadm backup first/);
+      return true;
+    });
+    assert.deepEqual(parseLockHolder(await readFile(join(root, LOCK_FILE), 'utf8')), dead, 'the note survives for the backup');
+    // Nothing left stopped: prune takes the lock over like any run.
+    await writeFile(join(root, LOCK_FILE), JSON.stringify({ ...dead, stopped: [] }));
+    const lock = await acquireLock(root, 'prune', () => undefined, undefined, false);
+    await lock.release();
   } finally {
     await rm(root, { recursive: true, force: true });
   }
