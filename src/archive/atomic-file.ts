@@ -97,6 +97,12 @@ async function publish(from: string, to: string, overwrite: boolean): Promise<vo
   await unlink(from);
 }
 
+/** Gives a finished file its final name, never replacing one, and flushes the folder so the name survives a power cut. */
+export async function publishFile(from: string, to: string): Promise<void> {
+  await publish(from, to, false);
+  await syncFolder(dirname(to));
+}
+
 export async function syncFolder(folder: string): Promise<void> {
   const handle = await open(folder, 'r');
   try {

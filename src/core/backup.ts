@@ -6,6 +6,7 @@ import { mkdir, readFile, rm, statfs, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { writeArchive } from '../archive/archive-writer.ts';
+import { PARTIAL_SUFFIX, publishFile } from '../archive/atomic-file.ts';
 import { verifyArchive } from '../archive/verify-archive.ts';
 import type { Codec } from '../archive/codec.ts';
 import type { BackupContext, BackupFacts, BackupTask, Component, ComponentRecord, ConsistencyMode } from '../components/component.ts';
@@ -19,6 +20,7 @@ import { cleanUpAfterDeadRun } from './leftovers.ts';
 import { acquireLock } from './lock.ts';
 import { diskFullError, noSpaceWhile, saysNoSpace } from './no-space.ts';
 import { archiveStamp, FORMAT_VERSION, type Manifest, STACK_ENV_MEMBER, type StoppedService } from './manifest.ts';
+import { unfinishedRestore, unfinishedRestoreMarker } from './restore-marker.ts';
 import { Staging } from './staging.ts';
 import { startWriters, stopWriters, writerContainers, type StoppedWriters } from './writers.ts';
 
@@ -81,6 +83,14 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   if (options.dryRun) return { dryRun: true, plan };
 
   const startedAt = Date.now();
+  // A stack that a restore left half-done is neither the old state nor the
+  // archived one: saving it would put a broken backup at the top of the list.
+  const unfinished = await unfinishedRestore(config.configDir);
+  if (unfinished !== undefined) {
+    throw new PreflightError(`a restore of this stack did not finish (${unfinished}), so the stack holds partly restored data`, {
+      hint: `run that restore again to finish it, or delete ${unfinishedRestoreMarker(config.configDir)} to back up the stack as it is`,
+    });
+  }
   const engine = await reporter.step('docker engine', () => docker.ping(), (v) => `version ${v.version}`);
   const containers = await projectContainers(docker, config.project);
   if (containers.length === 0) {
@@ -167,21 +177,30 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       members: staging.members.map((m) => ({ name: m.name, component: m.component, size: m.size, sha256: m.sha256 })),
     };
     const finalPath = join(config.backupsDir, archiveName(createdAt, options.codec));
+    // Written and read back under its .partial name: an archive gets its
+    // final name only once it has been read back whole, so a run killed at
+    // any moment leaves no unchecked file that list, prune or check would
+    // count as a backup.
+    const readBackPath = finalPath + PARTIAL_SUFFIX;
+    if (await access(finalPath).then(() => true, () => false)) {
+      throw new PreflightError(`${finalPath} already exists`, { hint: 'archive names carry the time to the second; wait a second and retry' });
+    }
     const written = await reporter.step('write archive', () =>
       noSpaceWhile(`writing the archive ${finalPath}`, () =>
-        writeArchive({ finalPath, codec: options.codec, manifest, members: staging.members, mtime: createdAt, signal: deps.signal })),
-      (w) => `${w.path} (${w.bytes} bytes)`,
+        writeArchive({ finalPath: readBackPath, codec: options.codec, manifest, members: staging.members, mtime: createdAt, signal: deps.signal, overwrite: true })),
+      (w) => `${finalPath} (${w.bytes} bytes)`,
     );
-    unverified = written.path;
+    unverified = readBackPath;
     // Read the archive back before the staged copies go: a backup that
     // cannot be read is found now, not on the day it is needed.
-    await reporter.step('verify archive', () => verifyArchive(written.path, { signal: deps.signal }), (v) => `${v.members.length} members, checksums match`);
+    await reporter.step('verify archive', () => verifyArchive(readBackPath, { signal: deps.signal }), (v) => `${v.members.length} members, checksums match`);
+    await publishFile(readBackPath, finalPath);
     unverified = undefined;
     await staging.remove();
     return {
       dryRun: false,
       plan,
-      archive: written.path,
+      archive: finalPath,
       bytes: written.bytes,
       members: manifest.members.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
       consistency: manifest.consistency,

@@ -15,7 +15,7 @@ import { EngineClient } from '../../src/docker/client.ts';
 import { projectContainers } from '../../src/docker/compose-services.ts';
 import { RUN_LABEL } from '../../src/docker/types.ts';
 import { LOCK_FILE, parseLockHolder, type LockHolder } from '../../src/core/lock.ts';
-import { freshRestoreMarker } from '../../src/core/restore.ts';
+import { unfinishedRestoreMarker } from '../../src/core/restore-marker.ts';
 import { HOSSADM, hossadm, hossadmOk, type CliRun } from './hossadm-support.ts';
 import { changedKeys, isolatedStack, runStack, stackOk } from './stack-support.ts';
 
@@ -172,8 +172,8 @@ test('backup SIGKILLed while the archive is written or read back: no half archiv
   const killed = await interrupt(['backup', '--yes'], /… write archive/, 'SIGKILL');
   const dead = await deadRunsLock(killed);
   const left = (await archiveFiles()).filter((n) => !before.includes(n));
-  // The write itself takes well under a second, so the kill mostly lands after the rename, while
-  // the archive is read back: a whole archive under its final name, never a half one.
+  // The archive is written and read back under its .partial name and renamed only once read back
+  // whole, so the kill leaves a .partial; anything under a final name must verify.
   for (const name of left.filter((n) => !n.endsWith('.partial'))) {
     const check = await hossadm(['verify', join(backupsDir, name)], stack.env);
     assert.equal(check.code, 0, `${name} under a final name must be whole: ${check.stderr}`);
@@ -230,7 +230,14 @@ test('restore SIGKILLed while it refills the volumes: the next restore starts th
   const dead = await deadRunsLock(killed);
   assert.deepEqual(dead.stopped?.map((s) => s.service).sort(), WRITERS);
   assert.deepEqual(await writerStates(), WRITERS.map((w) => `${w}:exited`));
-  await nextRestore(dead, [new RegExp(`started .* again: the interrupted restore run \\(pid ${killed.pid}, .*\\) had stopped them`)]);
+  // Half restored is neither the old state nor the archive's: no backup of it.
+  const refused = await hossadm(['backup', '--yes'], stack.env);
+  assert.equal(refused.code, 6, refused.stderr);
+  assert.match(refused.stderr, /^hossadm: a restore of this stack did not finish \(in-place restore of .*hoss-backup-.*, pid \d+, .*\), so the stack holds partly restored data \(fix: run that restore again to finish it/m);
+  await nextRestore(dead, [
+    new RegExp(`started .* again: the interrupted restore run \\(pid ${killed.pid}, .*\\) had stopped them`),
+    new RegExp(`resuming the restore that an earlier run did not finish \\(in-place restore of .*, pid ${killed.pid}, .*\\): restoring in place over the running stack`),
+  ]);
 });
 
 test('restore interrupted by Ctrl-C while the databases load: exit 130, writers running, and the next restore proves the archive', async () => {
@@ -255,13 +262,13 @@ test('fresh-host restore SIGKILLed part-way: the same command run again resumes 
   await stackOk(['reset'], stack.env);
   const killed = await interrupt(['restore', '--yes', good], /… volume /, 'SIGKILL');
   const dead = await deadRunsLock(killed);
-  assert.ok(await exists(freshRestoreMarker(stack.hossDir)), 'the marker names the unfinished restore');
+  assert.ok(await exists(unfinishedRestoreMarker(stack.hossDir)), 'the marker names the unfinished restore');
   assert.ok(await exists(join(stack.hossDir, '.env')), 'the killed run had placed the .env: a plain rerun would take the host for a restored one');
   const run = await hossadmOk(['restore', '--yes', good], stack.env);
   assert.match(run.stdout, /fresh host/);
-  assert.match(run.stderr, /resuming the fresh-host restore that an interrupted run began \(.*hoss-backup-.*, pid \d+/);
+  assert.match(run.stderr, /resuming the restore that an earlier run did not finish \(fresh restore of .*hoss-backup-.*, pid \d+/);
   assert.match(run.stderr, new RegExp(`taking over the lock of a restore run \\(pid ${dead.pid}, `));
-  assert.equal(await exists(freshRestoreMarker(stack.hossDir)), false, 'the marker goes once the restore is loaded');
+  assert.equal(await exists(unfinishedRestoreMarker(stack.hossDir)), false, 'the marker goes once the restore is loaded');
   assert.deepEqual(await helpersOf(dead.runId), []);
   await stackOk(['up'], stack.env);
   assert.deepEqual(changedKeys(saved, await fingerprint()), []);
@@ -272,14 +279,14 @@ test('fresh-host restore SIGKILLed while it starts the stack: the rerun resumes 
   await stackOk(['reset'], stack.env);
   const killed = await interrupt(['restore', '--yes', good], /… start the stack/, 'SIGKILL');
   const dead = await deadRunsLock(killed);
-  assert.ok(await exists(freshRestoreMarker(stack.hossDir)), 'the marker names the unfinished restore');
+  assert.ok(await exists(unfinishedRestoreMarker(stack.hossDir)), 'the marker names the unfinished restore');
   assert.ok(await exists(join(stack.hossDir, 'core', 'db-init-scripts', 'zz-hossadm-restore.sh')), 'the dead run had placed the init script and the dumps');
   const run = await hossadmOk(['restore', '--yes', good], stack.env);
   // Compose dies with the run that started it (here), so the rerun usually finds nothing running and
   // places everything again; had the stack come up, it restores in place over it.
-  assert.match(run.stderr, /resuming the fresh-host restore that an interrupted run began \(.*\): (placing everything again as on a fresh host|its stack runs, so restoring in place over it)/);
+  assert.match(run.stderr, /resuming the restore that an earlier run did not finish \(fresh restore of .*\): (placing everything again as on a fresh host|restoring in place over the running stack)/);
   await assertCleanAfter(run, dead);
-  assert.equal(await exists(freshRestoreMarker(stack.hossDir)), false, 'the marker goes once the restore is loaded');
+  assert.equal(await exists(unfinishedRestoreMarker(stack.hossDir)), false, 'the marker goes once the restore is loaded');
   await stackOk(['up'], stack.env);
   assert.deepEqual(changedKeys(saved, await fingerprint()), []);
 });
