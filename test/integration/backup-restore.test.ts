@@ -172,9 +172,14 @@ test('Ctrl-C during the volume copy: exit 130, no archive, no staging, writers r
   assert.deepEqual(await archivesPresent(), before);
   await assert.rejects(stat(join(stack.hossDir, 'backup', '.current')), 'staging removed');
   assert.deepEqual(await writersRunning(), ['auth:running', 'core:running', 'ldap:running', 'rabbitmq:running']);
-  // Tests run one file at a time, so any backup helper still present is this run's.
+  // A backup helper still present that mounts one of this stack's volumes is this run's.
   const helpers = await docker.listContainers({ labels: { 'org.hossadm.helper': true } });
-  assert.deepEqual(helpers.map((h) => h.labels['org.hossadm.helper']).filter((p) => /^backup /.test(p ?? '')), [], 'no backup helper left behind');
+  const ours: string[] = [];
+  for (const helper of helpers.filter((h) => /^backup /.test(h.labels['org.hossadm.helper'] ?? ''))) {
+    const info = await docker.inspectContainer(helper.id).catch(() => undefined);
+    if (info?.Mounts?.some((m) => m.Name?.startsWith(`${stack.project}_`))) ours.push(helper.labels['org.hossadm.helper']!);
+  }
+  assert.deepEqual(ours, [], 'no backup helper left behind');
 });
 
 test('a missing container fails the backup naming the service', async () => {
