@@ -1,6 +1,7 @@
 // One run at a time per BACKUP_ROOT. The lock file names its holder; a lock
-// left by a process that no longer exists on this host is taken over with a
-// warning, so a killed run never blocks the next one. The holder also notes
+// left by a process that no longer exists on this host, or by one from
+// before the host restarted (its pid may since belong to another process),
+// is taken over with a warning, so a killed run never blocks the next one. The holder also notes
 // in the lock what it must undo (its run id, the services it stopped) before
 // it changes anything, so that the run taking over a dead run's lock can
 // finish that run's duty: start what it stopped, remove what it left.
@@ -28,6 +29,8 @@ export interface LockHolder {
   runId?: string;
   /** Services the run has stopped and not started again. */
   stopped?: StoppedContainer[];
+  /** The kernel's id of the boot the run ran in: after a restart its pid may belong to another process. */
+  bootId?: string;
 }
 
 const isText = (v: unknown): v is string => typeof v === 'string';
@@ -45,6 +48,7 @@ export function parseLockHolder(text: string): LockHolder | undefined {
   if (!Number.isInteger(v.pid) || (v.pid as number) <= 0 || !isText(v.host) || !isText(v.command) || !isText(v.startedAt)) return undefined;
   const holder: LockHolder = { pid: v.pid as number, host: v.host, command: v.command, startedAt: v.startedAt };
   if (isText(v.runId)) holder.runId = v.runId;
+  if (isText(v.bootId)) holder.bootId = v.bootId;
   if (Array.isArray(v.stopped)) {
     holder.stopped = v.stopped.filter((s): s is StoppedContainer => {
       const c = s as Record<string, unknown> | null;
@@ -52,6 +56,18 @@ export function parseLockHolder(text: string): LockHolder | undefined {
     });
   }
   return holder;
+}
+
+/** Linux's id of the current boot; undefined where there is none. */
+async function currentBootId(): Promise<string | undefined> {
+  return readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((t) => t.trim() || undefined, () => undefined);
+}
+
+/** A holder on this host is gone when the host restarted since (its pid may be reused) or its pid no longer exists. */
+function gone(holder: LockHolder, me: LockHolder): 'restarted' | 'exited' | undefined {
+  if (holder.host !== me.host) return undefined;
+  if (holder.bootId && me.bootId && holder.bootId !== me.bootId) return 'restarted';
+  return alive(holder.pid) ? undefined : 'exited';
 }
 
 function alive(pid: number): boolean {
@@ -79,7 +95,8 @@ export interface Lock {
  */
 export async function acquireLock(backupRoot: string, command: string, warn: (message: string) => void, runId?: string, restartsStopped = true): Promise<Lock> {
   const path = join(backupRoot, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString(), ...(runId ? { runId } : {}) };
+  const bootId = await currentBootId();
+  const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString(), ...(runId ? { runId } : {}), ...(bootId ? { bootId } : {}) };
   let previous: LockHolder | undefined;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
@@ -119,13 +136,14 @@ export async function acquireLock(backupRoot: string, command: string, warn: (me
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = await readFile(path, 'utf8').then(parseLockHolder, () => undefined);
-    if (holder && holder.host === me.host && !alive(holder.pid) && !restartsStopped && (holder.stopped?.length ?? 0) > 0) {
+    const why = holder ? gone(holder, me) : undefined;
+    if (holder && why && !restartsStopped && (holder.stopped?.length ?? 0) > 0) {
       throw new PreflightError(`a ${holder.command} run (pid ${holder.pid}, started ${holder.startedAt}) was killed while ${holder.stopped!.map((c) => c.service).join(', ')} were stopped`, {
         hint: `run hossadm ${holder.command} first: it takes over ${path} and starts them again`,
       });
     }
-    if (holder && holder.host === me.host && !alive(holder.pid)) {
-      warn(`taking over the lock of a ${holder.command} run (pid ${holder.pid}, started ${holder.startedAt}) that no longer exists`);
+    if (holder && why) {
+      warn(`taking over the lock of a ${holder.command} run (pid ${holder.pid}, started ${holder.startedAt}) that no longer exists${why === 'restarted' ? ' (the host restarted since)' : ''}`);
       previous = holder;
       await rm(path, { force: true });
       continue;

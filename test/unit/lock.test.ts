@@ -70,3 +70,22 @@ test('a command that does not start containers again (prune) leaves a dead holde
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('after a restart a lock is taken over even if its pid now belongs to another process; in the same boot a live pid holds it', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'hossadm-lock-'));
+  try {
+    const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    // pid 1 always exists: only the boot id can tell that the holder is gone.
+    const sameBoot = { pid: 1, host: hostname(), command: 'backup', startedAt: 'earlier', bootId };
+    await writeFile(join(root, LOCK_FILE), JSON.stringify(sameBoot));
+    await assert.rejects(acquireLock(root, 'backup', () => undefined), LockedError);
+    await writeFile(join(root, LOCK_FILE), JSON.stringify({ ...sameBoot, bootId: 'a-boot-before-the-restart' }));
+    const warnings: string[] = [];
+    const lock = await acquireLock(root, 'backup', (m) => warnings.push(m));
+    assert.match(warnings[0] ?? '', /taking over the lock of a backup run \(pid 1, started earlier\) that no longer exists \(the host restarted since\)/);
+    assert.equal(parseLockHolder(await readFile(join(root, LOCK_FILE), 'utf8'))?.bootId, bootId, 'the new holder names this boot');
+    await lock.release();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
