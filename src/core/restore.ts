@@ -17,7 +17,7 @@ import type { DockerClient } from '../docker/types.ts';
 import { ArchiveError, DeclinedError, InterruptedError, MismatchError, PreflightError } from '../errors.ts';
 import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
-import { cleanUpAfterDeadRun } from './leftovers.ts';
+import { cleanUpAfterDeadRun, restorePipeDir } from './leftovers.ts';
 import { acquireLock } from './lock.ts';
 import { unfinishedRestore, unfinishedRestoreMarker } from './restore-marker.ts';
 import { diskFullError, noSpaceWhile, saysNoSpace } from './no-space.ts';
@@ -144,7 +144,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   }
 
   const runId = `restore-${Date.now().toString(36)}`;
-  const pipeDir = join(config.backupRoot, '.restore');
+  const pipeDir = restorePipeDir(config);
   const tasks = new Map<string, RestoreTask>();
   for (const component of components) {
     const record = manifest.components[component.id];

@@ -28,10 +28,8 @@ export async function stopWriters(docker: DockerClient, writers: ContainerInfo[]
 
 /** Starts every stopped writer; returns how long each was down. Tries all, then reports the first failure. */
 export async function startWriters(docker: DockerClient, stopped: StoppedWriters, note?: NoteStopped): Promise<StoppedService[]> {
-  const results = await Promise.allSettled(stopped.containers.map((c) => docker.startContainer(c.id)));
+  await startAll(docker, stopped.containers);
   const now = Date.now();
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
   // On a full disk the note cannot be rewritten; the stale one names only
   // containers that run now, which a later run leaves alone, and the run's
   // own error (the full disk) must not be hidden behind this one.
@@ -47,8 +45,13 @@ export async function startWriters(docker: DockerClient, stopped: StoppedWriters
 export async function startLeftStopped(docker: DockerClient, dead: LockHolder, project: readonly ContainerInfo[]): Promise<string[]> {
   const byId = new Map(project.map((c) => [c.id, c]));
   const toStart = (dead.stopped ?? []).map((s) => byId.get(s.id)).filter((c): c is ContainerInfo => c !== undefined && c.state !== 'running');
-  const results = await Promise.allSettled(toStart.map((c) => docker.startContainer(c.id)));
+  await startAll(docker, toStart);
+  return toStart.map((c) => c.name);
+}
+
+/** Starts every container, all at once; tries them all, then reports the first failure. */
+async function startAll(docker: DockerClient, containers: readonly ContainerInfo[]): Promise<void> {
+  const results = await Promise.allSettled(containers.map((c) => docker.startContainer(c.id)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return toStart.map((c) => c.name);
 }
