@@ -6,8 +6,8 @@ import { ArchiveError } from '../errors.ts';
 import { memberNameProblem } from './member-name.ts';
 
 export const MANIFEST_NAME = 'manifest.json';
-/** Layout version this code writes; readers accept 1 up to this. */
-export const ARCHIVE_FORMAT_VERSION = 1;
+/** Layout version this code writes; readers accept 1 up to this (core/manifest.ts says what each one means). */
+export const ARCHIVE_FORMAT_VERSION = 2;
 /** manifest.json is read into memory; anything bigger is not one of ours. */
 export const MANIFEST_MAX_BYTES = 32 * 1024 * 1024;
 

@@ -1,6 +1,5 @@
 // hossadm backup: options -> runBackup -> one result on stdout.
 import type { Command } from 'commander';
-import { components } from '../components/index.ts';
 import { loadStackConfig } from '../config/stack-config.ts';
 import { runBackup, type BackupResult } from '../core/backup.ts';
 import type { Codec } from '../archive/codec.ts';
@@ -32,7 +31,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         if (!CODECS.includes(opts.compress as Codec)) throw new UsageError(`--compress must be one of ${CODECS.join(', ')}, not "${opts.compress}"`);
         const config = await loadStackConfig(session.profile, session.source);
         const result = await runBackup(
-          { config, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, components, signal, toolVersion },
+          { config, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal, toolVersion },
           { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun },
         );
         return { json: result, text: render(result) };

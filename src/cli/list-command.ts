@@ -32,7 +32,7 @@ export function registerList(program: Command, run: CommandRunner): void {
     .action(() =>
       run(async (session) => {
         const config = await loadStackConfig(session.profile, session.source);
-        const rows = await listBackups(config.backupsDir);
+        const rows = await listBackups(config.backupsDir, config.profile.archivePrefix);
         return { json: rows, text: renderTable(rows, config.backupsDir) };
       }),
     );

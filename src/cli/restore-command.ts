@@ -2,7 +2,6 @@
 // BACKUP_ROOT/backups, newest first.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { components } from '../components/index.ts';
 import { listArchives } from '../core/catalog.ts';
 import { runRestore, type RestoreResult } from '../core/restore.ts';
 import { loadStackConfig } from '../config/stack-config.ts';
@@ -22,7 +21,7 @@ function render(result: RestoreResult): string {
 async function chooseArchive(session: Session): Promise<string> {
   const config = await loadStackConfig(session.profile, session.source).catch(() => undefined);
   if (!config) throw new UsageError('name the archive to restore (no stack configuration here to find backups in)');
-  const entries = (await listArchives(config.backupsDir)).filter((e) => e.manifest);
+  const entries = (await listArchives(config.backupsDir, config.profile.archivePrefix)).filter((e) => e.manifest);
   if (entries.length === 0) throw new ConfigError(`no backups in ${config.backupsDir}`, { hint: 'name the archive to restore' });
   return session.prompter.select(
     'Which backup should be restored?',
@@ -43,7 +42,7 @@ export function registerRestore(program: Command, run: CommandRunner): void {
       run(async (session, signal) => {
         const path = archive ? resolve(archive) : await chooseArchive(session);
         const result = await runRestore(
-          { profile: session.profile, source: session.source, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, components, signal },
+          { profile: session.profile, source: session.source, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal },
           { archive: path, dryRun: opts.dryRun, forceVersion: opts.forceVersion },
         );
         return { json: result, text: render(result) };

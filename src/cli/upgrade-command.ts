@@ -2,7 +2,6 @@
 // Each question has its flag: --backup/--no-backup for "Take a backup first?",
 // --yes for the downtime, --rollback-on-failure/--no-rollback for the rollback.
 import type { Command } from 'commander';
-import { components } from '../components/index.ts';
 import { runUpgrade, type FailurePolicy, type UpgradeResult } from '../core/upgrade/upgrade.ts';
 import { EngineClient } from '../docker/client.ts';
 import { UsageError } from '../errors.ts';
@@ -57,7 +56,7 @@ export function registerUpgrade(program: Command, run: CommandRunner): void {
       run(async (session, signal) => {
         const onFailure = failurePolicy(flags);
         const result = await runUpgrade(
-          { profile: session.profile, source: session.source, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, components, signal, toolVersion },
+          { profile: session.profile, source: session.source, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal, toolVersion },
           { to: flags.to, backup: flags.backup, onFailure, dryRun: flags.dryRun, waitSeconds: seconds(flags.wait), unhealthyGraceSeconds: UNHEALTHY_GRACE_SECONDS },
         );
         return { json: result, text: render(result) };

@@ -4,7 +4,6 @@
 import type { Command } from 'commander';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { components } from '../components/index.ts';
 import { listArchives } from '../core/catalog.ts';
 import { formatAge } from '../core/human-units.ts';
 import { runVerify, type VerifyResult } from '../core/verify.ts';
@@ -17,7 +16,7 @@ async function findArchive(given: string, config: StackConfig | undefined): Prom
   const exists = (path: string) => access(path).then(() => true, () => false);
   if (await exists(resolve(given))) return resolve(given);
   if (config && given === 'latest') {
-    const newest = (await listArchives(config.backupsDir))[0];
+    const newest = (await listArchives(config.backupsDir, config.profile.archivePrefix))[0];
     if (!newest) throw new ConfigError(`no backups in ${config.backupsDir}`, { hint: 'run hossadm backup first' });
     return newest.path;
   }
@@ -55,7 +54,6 @@ export function registerVerify(program: Command, run: CommandRunner): void {
             docker: new EngineClient(),
             reporter: session.reporter,
             prompter: session.prompter,
-            components,
             signal,
             backupsDir: config?.backupsDir,
             helperImage: config?.helperImage ?? session.profile.helperImage,

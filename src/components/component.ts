@@ -1,7 +1,7 @@
-// The one interface every stateful part of a stack implements. The backup
-// and restore engines run components in a fixed order and know nothing of
-// Postgres, OpenSearch or volumes; adding Elasticsearch, Redis, Cassandra or
-// MinIO means adding a component, not editing an engine.
+// The one interface every stateful part of a stack implements. A profile
+// lists configured instances of registered kinds (registry.ts); the backup
+// and restore engines run those instances in the profile's order and ask
+// them everything engine-specific, so they never name an engine themselves.
 import type { Readable } from 'node:stream';
 import type { StackConfig } from '../config/stack-config.ts';
 import type { Staging } from '../core/staging.ts';
@@ -28,7 +28,7 @@ export interface BackupContext extends RunContext {
 
 /** Facts a component establishes before anything is stopped or written. */
 export interface BackupFacts {
-  /** Engine versions, e.g. { postgresServer: "15.10", pgDump: "15.10" }. */
+  /** Engine versions, e.g. { postgresServer: "15.10", pgDump: "15.10" }; kept in the instance's manifest record. */
   versions: Record<string, string>;
   /** Bytes the component expects to stage (before compression), for the free-space check. */
   estimatedBytes: number;
@@ -41,6 +41,10 @@ export interface BackupFacts {
 export type ContentFingerprint = Record<string, Record<string, number>>;
 
 export interface ComponentRecord {
+  /** The instance's kind (format 2; filled from the profile for format-1 archives). */
+  kind?: string;
+  /** Engine versions at backup time (format 2; format-1 archives carry one table for all, copied here when read). */
+  versions?: Record<string, string>;
   /** The component's own notes for the manifest (snapshot name, databases, ...). */
   details: Record<string, unknown>;
   fingerprint: ContentFingerprint;
@@ -69,8 +73,6 @@ export interface RestoreContext extends RunContext {
   record: ComponentRecord;
   /** Folder for pipes during the restore. */
   pipeDir: string;
-  /** Engine versions recorded at backup time (manifest.engines). */
-  engines: Record<string, string>;
   /** --force-version: version skew is a warning, not a refusal. */
   forceVersion: boolean;
 }
@@ -98,12 +100,36 @@ export interface RestoreTask {
   fingerprint(): Promise<ContentFingerprint>;
 }
 
+/** BACKUP_ROOT (dumps, snapshot repositories), the engine's own storage (volumes), or another host folder. */
+export type RestoreTarget = 'backup-root' | 'engine-storage' | 'host-folder';
+
+/** A host folder a restore writes, so a relocated restore can prove it stays inside its own folder. */
+export interface HostPath {
+  what: string;
+  path: string | undefined;
+}
+
+/** A check after an upgrade or a restore: passes when run() resolves, its string is a detail. */
+export interface Probe {
+  name: string;
+  run(ctx: RunContext): Promise<string | void>;
+}
+
 export interface Component {
+  /** The instance id from the profile; its members are named `<id>/...`. */
   readonly id: string;
+  /** The registered kind it is an instance of. */
+  readonly kind: string;
   /** Lines for the backup plan (--dry-run). */
   planBackup(config: StackConfig): string[];
-  /** Archive members this component writes (names may depend on config). */
-  ownsMember(name: string): boolean;
+  /** Services this instance serves from; a cold backup and an in-place restore keep them running (they are not writers). */
+  keepRunning(): string[];
+  /** Host folders a restore of this instance writes. */
+  hostPaths(): HostPath[];
+  /** Where a restore writes this member first: BACKUP_ROOT is checked for space up front, and a full disk is named by it. */
+  restoresInto(member: string): RestoreTarget;
+  /** Checks that the instance's servers answer (after an upgrade). */
+  probes(): Probe[];
   preflightBackup(ctx: BackupContext): Promise<BackupFacts>;
   backup(ctx: BackupContext): BackupTask;
   restore(ctx: RestoreContext): RestoreTask;

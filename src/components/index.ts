@@ -1,15 +1,14 @@
-// The components of a backup, in the order they run. The order matters:
-// config first (cheap, never changes during a run); Postgres and OpenSearch
-// before volumes, because their freeze step is instant (a snapshot) while
-// the volume copy is what keeps writers stopped.
-import type { Component } from './component.ts';
-import { configComponent } from './config/config-component.ts';
-import { openSearchComponent } from './opensearch/opensearch-component.ts';
-import { postgresComponent } from './postgres/postgres-component.ts';
-import { volumesComponent } from './volumes/volumes-component.ts';
+// Registers every built-in kind once; import this module before loading a
+// profile (the CLI does). A new kind is one more line here.
+import { registerKind } from './registry.ts';
+import { folderKind } from './folder/folder-kind.ts';
+import { postgresKind } from './postgres/postgres-component.ts';
+import { searchSnapshotKind } from './search/search-kind.ts';
+import { volumesKind } from './volumes/volumes-component.ts';
 
-export const components: readonly Component[] = [configComponent, postgresComponent, openSearchComponent, volumesComponent];
+registerKind(folderKind);
+registerKind(postgresKind);
+registerKind(searchSnapshotKind);
+registerKind(volumesKind);
 
-export function componentOfMember(name: string, list: readonly Component[] = components): Component | undefined {
-  return list.find((c) => c.ownsMember(name));
-}
+export { kindNamed, registeredKinds } from './registry.ts';

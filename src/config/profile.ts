@@ -1,43 +1,36 @@
-// A stack profile describes one kind of stack (HOSS today) as data: which
-// .env variables hold the database names and secrets, which named volumes
-// hold state, which services are the data services. The code never names
-// those things itself; adding a stack means adding a profile (and, for a new
-// engine, a component).
+// A stack profile describes one kind of stack as data: stack-level fields
+// (where its config folder is, how its project and backup root are named,
+// which file says "this host already has the stack") and an ordered list of
+// configured component instances, each of a registered kind. Adding a stack
+// means adding a profile; adding an engine means adding a kind.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { kindNamed } from '../components/index.ts';
 import { ConfigError } from '../errors.ts';
+import { object, optionalText, text, textList } from './shape.ts';
+
+/** One configured instance: its settings were checked by its kind when the profile was loaded. */
+export interface ComponentSpec {
+  id: string;
+  kind: string;
+  config: unknown;
+}
 
 export interface Profile {
   name: string;
   description: string;
+  /** The variable naming the config folder (HOSS_DIR), also usable in templates. */
   configDirVariable: string;
   defaultConfigDir: string;
   defaultProject: string;
   versionVariable: string;
-  config: { entries: string[] };
-  volumes: string[];
-  dataServices: string[];
-  postgres: {
-    service: string;
-    userVariable: string;
-    passwordVariable: string;
-    databaseVariables: string[];
-    containerBackupDir: string;
-    hostBackupDir: string;
-    dataDir: string;
-    initScriptsDir: string;
-  };
-  opensearch: {
-    service: string;
-    port: number;
-    repository: string;
-    containerRepoDir: string;
-    containerDataDir: string;
-    hostRepoDir: string;
-    dataDir: string;
-  };
+  /** The file in the config folder whose presence means the stack is installed here (a restore then goes in place). */
+  marker: string;
+  /** Archives are named <prefix>-<UTC stamp>.tar[.zst|.gz]. */
+  archivePrefix: string;
   backupRootDefault: string;
   helperImage: string;
+  components: ComponentSpec[];
   /** What `upgrade` needs to know of this kind of stack; optional, every part has a default. */
   upgrade?: UpgradeProfile;
 }
@@ -50,10 +43,7 @@ export interface ServiceCheck {
 }
 
 export interface UpgradeProfile {
-  /**
-   * A file beside the stack's first compose file naming the version those
-   * files are for (the default target of `upgrade`).
-   */
+  /** A file beside the stack's first compose file naming the version those files are for (the default target of `upgrade`). */
   versionFile?: string;
   /** Notes shown before upgrading to a version, beside the compose files; {version} is replaced. */
   notesFile?: string;
@@ -64,55 +54,62 @@ export interface UpgradeProfile {
 
 export const profilesDir = fileURLToPath(new URL('../../templates/profiles/', import.meta.url));
 
-function requireShape(value: unknown, path: string, kind: 'string' | 'number' | 'string[]' | 'object'): void {
-  const ok =
-    kind === 'string[]'
-      ? Array.isArray(value) && value.every((v) => typeof v === 'string')
-      : kind === 'object'
-        ? typeof value === 'object' && value !== null && !Array.isArray(value)
-        : typeof value === kind;
-  if (!ok) throw new ConfigError(`stack profile: "${path}" must be a ${kind}`);
-}
+const ID = /^[a-z][a-z0-9-]{0,39}$/;
+const PREFIX = /^[a-z0-9][a-z0-9-]*$/;
 
-/** Checks the fields the code relies on, so a bad profile fails at load, not halfway through a run. */
-export function validateProfile(raw: unknown): Profile {
-  requireShape(raw, '(root)', 'object');
-  const p = raw as Record<string, Record<string, unknown>>;
-  for (const key of ['name', 'configDirVariable', 'defaultConfigDir', 'defaultProject', 'versionVariable', 'backupRootDefault', 'helperImage']) {
-    requireShape(p[key], key, 'string');
-  }
-  requireShape(p.config, 'config', 'object');
-  requireShape(p.config!.entries, 'config.entries', 'string[]');
-  requireShape(p.volumes, 'volumes', 'string[]');
-  requireShape(p.dataServices, 'dataServices', 'string[]');
-  requireShape(p.postgres, 'postgres', 'object');
-  for (const key of ['service', 'userVariable', 'passwordVariable', 'containerBackupDir', 'hostBackupDir', 'dataDir', 'initScriptsDir']) {
-    requireShape(p.postgres![key], `postgres.${key}`, 'string');
-  }
-  requireShape(p.postgres!.databaseVariables, 'postgres.databaseVariables', 'string[]');
-  requireShape(p.opensearch, 'opensearch', 'object');
-  for (const key of ['service', 'repository', 'containerRepoDir', 'containerDataDir', 'hostRepoDir', 'dataDir']) {
-    requireShape(p.opensearch![key], `opensearch.${key}`, 'string');
-  }
-  requireShape(p.opensearch!.port, 'opensearch.port', 'number');
-  if (p.upgrade !== undefined) validateUpgrade(p.upgrade);
-  return raw as Profile;
-}
-
-function validateUpgrade(upgrade: unknown): void {
-  requireShape(upgrade, 'upgrade', 'object');
-  const u = upgrade as Record<string, unknown>;
-  for (const key of ['versionFile', 'notesFile']) if (u[key] !== undefined) requireShape(u[key], `upgrade.${key}`, 'string');
-  if (u.healthyServices !== undefined) requireShape(u.healthyServices, 'upgrade.healthyServices', 'string[]');
-  if (u.checks === undefined) return;
-  if (!Array.isArray(u.checks)) throw new ConfigError('stack profile: "upgrade.checks" must be a list');
-  u.checks.forEach((check: unknown, index) => {
-    requireShape(check, `upgrade.checks[${index}]`, 'object');
-    const c = check as Record<string, unknown>;
-    requireShape(c.name, `upgrade.checks[${index}].name`, 'string');
-    requireShape(c.service, `upgrade.checks[${index}].service`, 'string');
-    requireShape(c.argv, `upgrade.checks[${index}].argv`, 'string[]');
+function parseComponents(value: unknown): ComponentSpec[] {
+  if (!Array.isArray(value) || value.length === 0) throw new ConfigError('stack profile: "components" must be a non-empty list');
+  const seen = new Set<string>();
+  return value.map((raw: unknown, index) => {
+    const at = `components[${index}]`;
+    const entry = object(raw, at);
+    const id = text(entry.id, `${at}.id`);
+    if (!ID.test(id)) throw new ConfigError(`stack profile: "${at}.id" "${id}" must be lowercase letters, digits and "-", starting with a letter`);
+    if (seen.has(id)) throw new ConfigError(`stack profile: component id "${id}" is used twice`);
+    seen.add(id);
+    const kind = kindNamed(text(entry.kind, `${at}.kind`), `${at}.kind`);
+    return { id, kind: kind.name, config: kind.parse(entry.config ?? {}, `${at}.config`) };
   });
+}
+
+function parseUpgrade(value: unknown): UpgradeProfile {
+  const u = object(value, 'upgrade');
+  const upgrade: UpgradeProfile = {};
+  const versionFile = optionalText(u.versionFile, 'upgrade.versionFile');
+  const notesFile = optionalText(u.notesFile, 'upgrade.notesFile');
+  if (versionFile) upgrade.versionFile = versionFile;
+  if (notesFile) upgrade.notesFile = notesFile;
+  if (u.healthyServices !== undefined) upgrade.healthyServices = textList(u.healthyServices, 'upgrade.healthyServices');
+  if (u.checks !== undefined) {
+    if (!Array.isArray(u.checks)) throw new ConfigError('stack profile: "upgrade.checks" must be a list');
+    upgrade.checks = u.checks.map((raw: unknown, index) => {
+      const c = object(raw, `upgrade.checks[${index}]`);
+      return { name: text(c.name, `upgrade.checks[${index}].name`), service: text(c.service, `upgrade.checks[${index}].service`), argv: textList(c.argv, `upgrade.checks[${index}].argv`, true) };
+    });
+  }
+  return upgrade;
+}
+
+/** Checks every field and every instance's settings, so a bad profile fails at load, not halfway through a run. */
+export function validateProfile(raw: unknown): Profile {
+  const p = object(raw, '(root)');
+  const archivePrefix = text(p.archivePrefix ?? `${String(p.name)}-backup`, 'archivePrefix');
+  if (!PREFIX.test(archivePrefix)) throw new ConfigError(`stack profile: "archivePrefix" "${archivePrefix}" must be lowercase letters, digits and "-"`);
+  const profile: Profile = {
+    name: text(p.name, 'name'),
+    description: typeof p.description === 'string' ? p.description : '',
+    configDirVariable: text(p.configDirVariable, 'configDirVariable'),
+    defaultConfigDir: text(p.defaultConfigDir, 'defaultConfigDir'),
+    defaultProject: text(p.defaultProject, 'defaultProject'),
+    versionVariable: text(p.versionVariable, 'versionVariable'),
+    marker: text(p.marker ?? '.env', 'marker'),
+    archivePrefix,
+    backupRootDefault: text(p.backupRootDefault, 'backupRootDefault'),
+    helperImage: text(p.helperImage, 'helperImage'),
+    components: parseComponents(p.components),
+  };
+  if (p.upgrade !== undefined) profile.upgrade = parseUpgrade(p.upgrade);
+  return profile;
 }
 
 export async function loadProfile(name: string, dir = profilesDir): Promise<Profile> {
@@ -123,10 +120,11 @@ export async function loadProfile(name: string, dir = profilesDir): Promise<Prof
   } catch (error) {
     throw new ConfigError(`unknown stack profile "${name}"`, { hint: `choose one of the files in ${dir}`, cause: error });
   }
+  let raw: unknown;
   try {
-    return validateProfile(JSON.parse(text));
+    raw = JSON.parse(text);
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`stack profile ${name}.json is not valid JSON`, { cause: error });
   }
+  return validateProfile(raw);
 }

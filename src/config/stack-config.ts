@@ -1,18 +1,15 @@
-// Resolves a profile plus the stack's .env into the concrete names and paths
-// one run works with. Pure apart from reading .env, so that the plan built
-// from it can be printed (--dry-run) and unit-tested.
+// Resolves a profile plus the stack's .env into the concrete names, paths
+// and component instances one run works with. Pure apart from reading .env
+// (and files a profile points at), so the plan built from it can be printed
+// (--dry-run) and unit-tested.
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { Component } from '../components/component.ts';
+import { kindNamed } from '../components/index.ts';
 import { ConfigError } from '../errors.ts';
 import { readEnvFile, type EnvMap } from './env-file.ts';
 import type { Profile } from './profile.ts';
-
-export interface VolumeRef {
-  /** The name compose files use, e.g. auth-secrets. */
-  name: string;
-  /** The engine's name, <project>_<name>. */
-  dockerName: string;
-}
+import { expandHome, Values } from './values.ts';
 
 export interface StackConfig {
   profile: Profile;
@@ -25,20 +22,10 @@ export interface StackConfig {
   stagingDir: string;
   backupsDir: string;
   helperImage: string;
-  volumes: VolumeRef[];
+  /** The profile's instances, resolved against this stack, in the profile's order. */
+  components: Component[];
+  /** Services a cold backup and an in-place restore keep running: every instance's, or HOSSADM_DATA_SERVICES. */
   dataServices: string[];
-  postgres: {
-    service: string;
-    user: string;
-    password: string;
-    databases: string[];
-    containerBackupDir: string;
-    hostBackupDir: string;
-    dataDir: string | undefined;
-    initScriptsDir: string | undefined;
-  };
-  /** The profile's settings with its ${VAR} templates resolved; the data folder may be unset. */
-  opensearch: Omit<Profile['opensearch'], 'dataDir'> & { dataDir: string | undefined };
   compose: {
     files: string[];
     /** An operator's own way to start the stack, e.g. `make up DETACH=true`, run in composeDir. */
@@ -55,25 +42,10 @@ export interface ConfigSource {
   home?: string;
 }
 
-function expandHome(path: string, home: string): string {
-  return path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
-}
-
 export function resolveConfigDir(profile: Profile, source: ConfigSource): string {
   const home = source.home ?? homedir();
   const chosen = source.configDir ?? source.environment[profile.configDirVariable] ?? profile.defaultConfigDir;
   return resolve(expandHome(chosen, home));
-}
-
-/** Replaces ${VAR} from the .env (and the config dir variable); an unknown variable stays unresolved. */
-export function interpolate(template: string, vars: EnvMap): string | undefined {
-  let missing = false;
-  const out = template.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    const value = vars[name];
-    if (value === undefined || value === '') missing = true;
-    return value ?? '';
-  });
-  return missing ? undefined : out;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -81,39 +53,23 @@ function list(value: string | undefined): string[] | undefined {
   return value.split(/[,\s]+/).filter(Boolean);
 }
 
-function absolute(path: string | undefined, base: string, home: string, what: string): string | undefined {
-  if (path === undefined) return undefined;
-  const expanded = expandHome(path, home);
-  if (!isAbsolute(expanded)) {
-    throw new ConfigError(`${what} must be an absolute path, got "${path}"`, { hint: `set it to an absolute path in ${base}/.env` });
-  }
-  return expanded;
-}
-
-function required(env: EnvMap, name: string, envPath: string): string {
-  const value = env[name];
-  if (value === undefined || value === '') {
-    throw new ConfigError(`${envPath} does not set ${name}`, { hint: `add ${name}=... to ${envPath}` });
-  }
-  return value;
-}
-
 /** Builds the config from an already-read .env (restore uses the one inside the archive). */
 export function stackConfigFromEnv(profile: Profile, configDir: string, env: EnvMap, home = homedir()): StackConfig {
   const envPath = join(configDir, '.env');
   const vars: EnvMap = { ...env, [profile.configDirVariable]: configDir, HOME: home };
-  const backupRoot = absolute(env.BACKUP_ROOT || interpolate(profile.backupRootDefault, vars), configDir, home, 'BACKUP_ROOT')!;
+  const early = new Values(vars, configDir, envPath, home);
+  const backupRoot = early.path(env.BACKUP_ROOT || profile.backupRootDefault, 'BACKUP_ROOT');
+  if (backupRoot === undefined) throw new ConfigError(`BACKUP_ROOT is not set and the profile's default ${profile.backupRootDefault} cannot be resolved`, { hint: `add BACKUP_ROOT=... to ${envPath}` });
   vars.BACKUP_ROOT = backupRoot;
+  const values = new Values(vars, configDir, envPath, home);
   const project = env.COMPOSE_PROJECT_NAME || profile.defaultProject;
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(project)) {
     throw new ConfigError(`COMPOSE_PROJECT_NAME "${project}" is not a valid compose project name`, {
       hint: 'use lowercase letters, digits, "-" and "_"',
     });
   }
-  const volumeNames = list(env.HOSSADM_VOLUMES) ?? profile.volumes;
-  const databases = profile.postgres.databaseVariables.map((name) => required(env, name, envPath));
+  const components = profile.components.map((spec, index) => kindNamed(spec.kind, `components[${index}].kind`).create(spec.id, spec.config, values));
   const composeFiles = (env.COMPOSE_FILE ?? '').split(env.COMPOSE_PATH_SEPARATOR || ':').filter(Boolean);
-  const pathOf = (template: string, what: string) => absolute(interpolate(template, vars), configDir, home, what);
   return {
     profile,
     configDir,
@@ -125,27 +81,12 @@ export function stackConfigFromEnv(profile: Profile, configDir: string, env: Env
     stagingDir: join(backupRoot, '.current'),
     backupsDir: join(backupRoot, 'backups'),
     helperImage: env.HOSSADM_HELPER_IMAGE || profile.helperImage,
-    volumes: volumeNames.map((name) => ({ name, dockerName: `${project}_${name}` })),
-    dataServices: list(env.HOSSADM_DATA_SERVICES) ?? profile.dataServices,
-    postgres: {
-      service: profile.postgres.service,
-      user: required(env, profile.postgres.userVariable, envPath),
-      password: required(env, profile.postgres.passwordVariable, envPath),
-      databases,
-      containerBackupDir: profile.postgres.containerBackupDir,
-      hostBackupDir: pathOf(profile.postgres.hostBackupDir, 'the Postgres backup folder')!,
-      dataDir: pathOf(profile.postgres.dataDir, 'DB_ROOT'),
-      initScriptsDir: pathOf(profile.postgres.initScriptsDir, 'DB_INIT_SCRIPTS'),
-    },
-    opensearch: {
-      ...profile.opensearch,
-      hostRepoDir: pathOf(profile.opensearch.hostRepoDir, 'the OpenSearch snapshot folder')!,
-      dataDir: pathOf(profile.opensearch.dataDir, 'the OpenSearch data folder'),
-    },
+    components,
+    dataServices: list(env.HOSSADM_DATA_SERVICES) ?? [...new Set(components.flatMap((c) => c.keepRunning()))],
     compose: {
-      files: composeFiles.map((f) => absolute(f, configDir, home, 'COMPOSE_FILE')!),
+      files: composeFiles.map((f) => values.path(f, 'COMPOSE_FILE')!),
       upCommand: env.HOSSADM_UP_COMMAND || undefined,
-      workdir: absolute(env.HOSSADM_UP_WORKDIR || undefined, configDir, home, 'HOSSADM_UP_WORKDIR'),
+      workdir: values.path(env.HOSSADM_UP_WORKDIR || '', 'HOSSADM_UP_WORKDIR'),
     },
   };
 }

@@ -19,8 +19,8 @@ export interface BackupRow {
   problem: string | null;
 }
 
-export async function listBackups(backupsDir: string): Promise<BackupRow[]> {
-  const [entries, verifications] = await Promise.all([listArchives(backupsDir), readVerifications(backupsDir)]);
+export async function listBackups(backupsDir: string, prefix: string): Promise<BackupRow[]> {
+  const [entries, verifications] = await Promise.all([listArchives(backupsDir, prefix), readVerifications(backupsDir)]);
   return entries.map((e) => ({
     name: e.name,
     path: e.path,

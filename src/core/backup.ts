@@ -1,5 +1,5 @@
-// The backup engine: plan, check, act, verify. It runs the components in
-// their fixed order through three phases and keeps the writing services
+// The backup engine: plan, check, act, verify. It runs the profile's
+// component instances in their order through three phases and keeps the writing services
 // stopped only during the freeze phase. Everything it touches comes in as a
 // parameter, so tests can drive it with fakes and the CLI stays thin.
 import { mkdir, readFile, rm, statfs, access } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import type { BackupContext, BackupFacts, BackupTask, Component, ComponentRecord
 import type { StackConfig } from '../config/stack-config.ts';
 import { projectContainers } from '../docker/compose-services.ts';
 import type { DockerClient } from '../docker/types.ts';
-import { InterruptedError, PreflightError, StackError } from '../errors.ts';
+import { InterruptedError, PreflightError, StackError, UsageError } from '../errors.ts';
 import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
 import { cleanUpAfterDeadRun } from './leftovers.ts';
@@ -28,6 +28,8 @@ export interface BackupOptions {
   mode: ConsistencyMode;
   codec: Codec;
   dryRun: boolean;
+  /** Instance ids to leave out of this archive (e.g. an index the application rebuilds). */
+  without?: readonly string[];
 }
 
 export interface BackupDeps {
@@ -35,7 +37,6 @@ export interface BackupDeps {
   docker: DockerClient;
   reporter: Reporter;
   prompter: Prompter;
-  components: readonly Component[];
   signal: AbortSignal;
   toolVersion: string;
   now?: () => Date;
@@ -53,8 +54,18 @@ export interface BackupResult {
 
 const EXTENSION: Record<Codec, string> = { zstd: '.tar.zst', gzip: '.tar.gz', none: '.tar' };
 
-export function archiveName(now: Date, codec: Codec): string {
-  return `hoss-backup-${archiveStamp(now)}${EXTENSION[codec]}`;
+export function archiveName(prefix: string, now: Date, codec: Codec): string {
+  return `${prefix}-${archiveStamp(now)}${EXTENSION[codec]}`;
+}
+
+/** The instances this backup saves: the profile's, less those --without names. */
+export function backupComponents(config: StackConfig, without: readonly string[] = []): Component[] {
+  for (const id of without) {
+    if (!config.components.some((c) => c.id === id)) {
+      throw new UsageError(`--without ${id}: the ${config.profile.name} profile has no component "${id}"`, { hint: `its components are ${config.components.map((c) => c.id).join(', ')}` });
+    }
+  }
+  return config.components.filter((c) => !without.includes(c.id));
 }
 
 /** The plan is pure: what --dry-run prints and what the run then does. */
@@ -67,7 +78,8 @@ export function planBackup(config: StackConfig, options: BackupOptions, componen
     `pre-flight: engine, containers, versions, snapshot repository, free space, lock on ${config.backupRoot}`,
     ...components.flatMap((c) => c.planBackup(config).map((line) => `${c.id}: ${line}`)),
     window,
-    `stage in ${config.stagingDir}, then write ${join(config.backupsDir, `hoss-backup-<UTC>${EXTENSION[options.codec]}`)} (${options.codec}, mode 0600) atomically`,
+    ...(options.without?.length ? [`left out on purpose: ${options.without.join(', ')} (the manifest says so)`] : []),
+    `stage in ${config.stagingDir}, then write ${join(config.backupsDir, `${config.profile.archivePrefix}-<UTC>${EXTENSION[options.codec]}`)} (${options.codec}, mode 0600) atomically`,
   ];
 }
 
@@ -77,7 +89,8 @@ async function freeBytes(path: string): Promise<number> {
 }
 
 export async function runBackup(deps: BackupDeps, options: BackupOptions): Promise<BackupResult> {
-  const { config, docker, reporter, components } = deps;
+  const { config, docker, reporter } = deps;
+  const components = backupComponents(config, options.without);
   const now = deps.now ?? (() => new Date());
   const plan = planBackup(config, options, components);
   if (options.dryRun) return { dryRun: true, plan };
@@ -139,7 +152,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     }
 
     await staging.create();
-    await staging.add('config', STACK_ENV_MEMBER, Readable.from([await readFile(config.envPath)]));
+    await staging.add('stack', STACK_ENV_MEMBER, Readable.from([await readFile(config.envPath)]));
     for (const task of tasks) await task.prepare?.();
 
     if (options.mode === 'cold') {
@@ -159,9 +172,11 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     }
 
     const records: Record<string, ComponentRecord> = {};
-    for (const [index, task] of tasks.entries()) records[components[index]!.id] = await task.finish();
+    for (const [index, task] of tasks.entries()) {
+      const component = components[index]!;
+      records[component.id] = { kind: component.kind, versions: facts[index]!.versions, ...(await task.finish()) };
+    }
 
-    const versions = Object.assign({ docker: engine.version }, ...facts.map((f) => f.versions)) as Record<string, string>;
     const createdAt = now();
     const manifest: Manifest = {
       formatVersion: FORMAT_VERSION,
@@ -172,11 +187,12 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       stackVersion: config.stackVersion ?? null,
       codec: options.codec,
       consistency: { mode: options.mode, stopped: downtime, windowSeconds },
-      engines: versions,
+      engines: { docker: engine.version },
       components: records,
+      ...(options.without?.length ? { omitted: [...options.without] } : {}),
       members: staging.members.map((m) => ({ name: m.name, component: m.component, size: m.size, sha256: m.sha256 })),
     };
-    const finalPath = join(config.backupsDir, archiveName(createdAt, options.codec));
+    const finalPath = join(config.backupsDir, archiveName(config.profile.archivePrefix, createdAt, options.codec));
     // Written and read back under its .partial name: an archive gets its
     // final name only once it has been read back whole, so a run killed at
     // any moment leaves no unchecked file that list, prune or check would

@@ -17,20 +17,24 @@ export interface CatalogEntry {
   problem: string | undefined;
 }
 
-const ARCHIVE = /^hoss-backup-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.tar(\.zst|\.gz)?$/;
+const ARCHIVE = /^([a-z0-9][a-z0-9-]*)-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.tar(\.zst|\.gz)?$/;
 
-/** The moment an archive name carries (hoss-backup-20261122T092140Z...), or undefined for other names and impossible dates. */
-export function archiveDate(name: string): Date | undefined {
+/**
+ * The moment an archive name carries (<prefix>-20261122T092140Z.tar.zst), or
+ * undefined for other names, impossible dates and, with `prefix`, another
+ * profile's archives (several stacks may share one BACKUP_ROOT).
+ */
+export function archiveDate(name: string, prefix?: string): Date | undefined {
   const m = ARCHIVE.exec(name);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (!m || (prefix !== undefined && m[1] !== prefix)) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(2, 8).map(Number) as [number, number, number, number, number, number];
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   // Date.UTC rolls 2026-02-31 over into March; such a name is not one we wrote.
   return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60 ? date : undefined;
 }
 
-export async function listArchives(backupsDir: string): Promise<CatalogEntry[]> {
-  const names = (await readdir(backupsDir).catch(() => [] as string[])).filter((n) => archiveDate(n)).sort().reverse();
+export async function listArchives(backupsDir: string, prefix: string): Promise<CatalogEntry[]> {
+  const names = (await readdir(backupsDir).catch(() => [] as string[])).filter((n) => archiveDate(n, prefix)).sort().reverse();
   const entries: CatalogEntry[] = [];
   for (const name of names) {
     const path = join(backupsDir, name);

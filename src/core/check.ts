@@ -16,7 +16,7 @@ export interface CheckDeps {
 export async function runCheck(deps: CheckDeps, thresholds: HealthThresholds): Promise<HealthResult> {
   try {
     const config = await loadStackConfig(deps.profile, deps.source);
-    const [entries, verifications] = await Promise.all([listArchives(config.backupsDir), readVerifications(config.backupsDir)]);
+    const [entries, verifications] = await Promise.all([listArchives(config.backupsDir, config.profile.archivePrefix), readVerifications(config.backupsDir)]);
     const newest = entries[0];
     const present = new Set(entries.map((e) => e.name));
     const last = Object.entries(verifications)

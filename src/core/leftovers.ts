@@ -40,7 +40,7 @@ export async function cleanUpAfterDeadRun({ config, docker, lock, warn }: Leftov
   for (const name of await readdir(config.backupsDir).catch(() => [] as string[])) {
     // Under the lock no other run writes an archive here, so a partial one is
     // a dead run's; other partial files (.verified.json's) are not ours to judge.
-    if (!name.startsWith('hoss-backup-') || !name.endsWith(PARTIAL_SUFFIX)) continue;
+    if (!name.startsWith(`${config.profile.archivePrefix}-`) || !name.endsWith(PARTIAL_SUFFIX)) continue;
     await rm(join(config.backupsDir, name), { force: true });
     warn(`removed ${name} from ${config.backupsDir}: an unfinished archive of ${who}`);
   }

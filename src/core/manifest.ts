@@ -2,11 +2,18 @@
 // versions, how consistently, and the content fingerprint a restore must
 // reproduce. Older format versions stay readable; newer ones are refused
 // with a message rather than half-understood.
+import { ARCHIVE_FORMAT_VERSION, checkArchiveManifest } from '../archive/archive-manifest.ts';
 import { ArchiveError } from '../errors.ts';
 import type { Codec } from '../archive/codec.ts';
 import type { ComponentRecord, ConsistencyMode } from '../components/component.ts';
 
-export const FORMAT_VERSION = 1;
+/**
+ * 2: members are named <instance id>/..., each instance's record carries its
+ * kind and engine versions, `engines` keeps the stack-wide ones (docker),
+ * `omitted` lists instances left out on purpose. 1: fixed component names
+ * (config.tar, postgres/, opensearch/, volumes/) and one engines table.
+ */
+export const FORMAT_VERSION = ARCHIVE_FORMAT_VERSION;
 export const MANIFEST_MEMBER = 'manifest.json';
 /** A copy of the stack's .env, so a restore can plan before unpacking anything. */
 export const STACK_ENV_MEMBER = 'stack.env';
@@ -35,6 +42,8 @@ export interface Manifest {
   consistency: { mode: ConsistencyMode; stopped: StoppedService[]; windowSeconds: number };
   engines: Record<string, string>;
   components: Record<string, ComponentRecord>;
+  /** Instances of the profile this backup left out on purpose (backup --without). */
+  omitted?: string[];
   members: ManifestMember[];
 }
 
@@ -60,18 +69,31 @@ export function parseManifest(text: string): Manifest {
       hint: `upgrade hossadm to at least ${m.tool.version}`,
     });
   }
-  if (m.formatVersion < 1) fail(`has an unknown format version ${m.formatVersion}`);
-  if (!Array.isArray(m.members)) fail('lists no members');
-  for (const member of m.members) {
-    if (typeof member?.name !== 'string' || typeof member.size !== 'number' || !/^[0-9a-f]{64}$/.test(String(member.sha256)) || typeof member.component !== 'string') {
-      fail(`has a malformed member entry ${JSON.stringify(member)}`);
-    }
+  // The archive layer's check of the version and the member list (names, sizes, sums), then the engine's fields.
+  checkArchiveManifest(raw);
+  for (const member of m.members!) {
+    if (typeof member.component !== 'string') fail(`has a malformed member entry ${JSON.stringify(member)}`);
   }
   if (typeof m.components !== 'object' || m.components === null) fail('has no components');
   for (const [id, record] of Object.entries(m.components)) {
     if (typeof record?.fingerprint !== 'object' || typeof record.details !== 'object') fail(`has a malformed record for component ${id}`);
   }
   if (typeof m.project !== 'string' || typeof m.createdAt !== 'string' || typeof m.consistency?.mode !== 'string') fail('lacks project, date or consistency mode');
+  if (m.omitted !== undefined && (!Array.isArray(m.omitted) || !m.omitted.every((id) => typeof id === 'string'))) fail('has a malformed list of omitted components');
+  for (const member of m.members!) {
+    if (member.name === STACK_ENV_MEMBER) continue;
+    if (!(member.component in m.components)) fail(`names member ${member.name} of component ${member.component}, which has no record`);
+    // One member-name rule from format 2 on: an instance's members live under its id.
+    if (m.formatVersion >= 2 && !member.name.startsWith(`${member.component}/`)) fail(`names member ${member.name} outside its component's folder ${member.component}/`);
+  }
+  if (m.formatVersion === 1) {
+    // Format 1 kept one table of engine versions; each record gets it, so a kind reads its versions one way.
+    for (const record of Object.values(m.components)) record.versions = { ...(m.engines ?? {}) };
+  } else {
+    for (const [id, record] of Object.entries(m.components)) {
+      if (typeof record.kind !== 'string' || typeof record.versions !== 'object' || record.versions === null) fail(`has no kind or versions for component ${id}`);
+    }
+  }
   return m as Manifest;
 }
 

@@ -42,8 +42,8 @@ export interface PruneResult {
   freedBytes: number;
 }
 
-async function plan(backupsDir: string, rules: RetentionRules, now: Date): Promise<{ decisions: RetentionDecision[]; bytes: Map<string, number> }> {
-  const [entries, verifications] = await Promise.all([listArchives(backupsDir), readVerifications(backupsDir)]);
+async function plan(backupsDir: string, prefix: string, rules: RetentionRules, now: Date): Promise<{ decisions: RetentionDecision[]; bytes: Map<string, number> }> {
+  const [entries, verifications] = await Promise.all([listArchives(backupsDir, prefix), readVerifications(backupsDir)]);
   const candidates = entries.map((e) => ({
     name: e.name,
     takenAt: e.takenAt,
@@ -57,7 +57,7 @@ const shown = (d: RetentionDecision, bytes: Map<string, number>): PrunedArchive 
 
 export async function runPrune(deps: PruneDeps, options: PruneOptions): Promise<PruneResult> {
   const { config, reporter } = deps;
-  const first = await plan(config.backupsDir, options.rules, deps.now());
+  const first = await plan(config.backupsDir, config.profile.archivePrefix, options.rules, deps.now());
   const kept = first.decisions.filter((d) => d.keep).map((d) => shown(d, first.bytes));
   const going = first.decisions.filter((d) => !d.keep).map((d) => shown(d, first.bytes));
   const total = (list: PrunedArchive[]) => list.reduce((sum, a) => sum + a.bytes, 0);
@@ -70,7 +70,7 @@ export async function runPrune(deps: PruneDeps, options: PruneOptions): Promise<
   const lock = await acquireLock(config.backupRoot, 'prune', (m) => reporter.warn(m), undefined, false);
   const removed: PrunedArchive[] = [];
   try {
-    const again = await plan(config.backupsDir, options.rules, deps.now());
+    const again = await plan(config.backupsDir, config.profile.archivePrefix, options.rules, deps.now());
     const stillGoing = new Set(again.decisions.filter((d) => !d.keep).map((d) => d.name));
     for (const archive of going.filter((a) => stillGoing.has(a.name))) {
       await reporter.step(`delete ${archive.name}`, () => unlink(join(config.backupsDir, archive.name)));

@@ -71,16 +71,12 @@ export function assertRelocated(config: StackConfig, to: Relocation): void {
   const written: [string, string | undefined][] = [
     ['the config folder', config.configDir],
     ['BACKUP_ROOT', config.backupRoot],
-    ['the Postgres data folder', config.postgres.dataDir],
-    ['the Postgres init scripts folder', config.postgres.initScriptsDir],
-    ['the Postgres backup folder', config.postgres.hostBackupDir],
-    ['the OpenSearch data folder', config.opensearch.dataDir],
-    ['the OpenSearch snapshot folder', config.opensearch.hostRepoDir],
+    ...config.components.flatMap((c) => c.hostPaths().map((p): [string, string | undefined] => [p.what, p.path])),
   ];
   for (const [what, path] of written) {
     if (path !== undefined && !inside(to.root, path)) {
       throw new PreflightError(`the restore test would write ${what} at ${path}, outside its throwaway folder ${to.root}`, {
-        hint: 'that path in the archived .env is not below HOSS_DIR or BACKUP_ROOT; a restore test cannot move it safely',
+        hint: `that path in the archived .env is not below ${config.profile.configDirVariable} or BACKUP_ROOT; a restore test cannot move it safely`,
       });
     }
   }

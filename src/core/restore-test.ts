@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Component } from '../components/component.ts';
 import type { Profile } from '../config/profile.ts';
 import { runCompose } from '../docker/compose-cli.ts';
 import { removeProject } from '../docker/project-teardown.ts';
@@ -25,7 +24,6 @@ export interface RestoreTestDeps {
   docker: DockerClient;
   reporter: Reporter;
   prompter: Prompter;
-  components: readonly Component[];
   signal: AbortSignal;
   /** Where the scratch folder is made (it holds a full restored copy for a while). */
   workRoot: string;
@@ -58,7 +56,7 @@ export async function runRestoreTest(deps: RestoreTestDeps, archive: string): Pr
   reporter.info(`restore test: project ${to.project} in ${root}`);
   try {
     const result = await runRestore(
-      { profile: deps.profile, source: { configDir: to.configDir, environment: deps.environment }, docker, reporter, prompter: deps.prompter, components: deps.components, signal: deps.signal, starter },
+      { profile: deps.profile, source: { configDir: to.configDir, environment: deps.environment }, docker, reporter, prompter: deps.prompter, signal: deps.signal, starter },
       { archive, dryRun: false, forceVersion: false, relocate: to },
     );
     return { project: to.project, seconds: result.seconds, warnings: result.warnings };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { readArchiveMembers } from '../archive/archive-reader.ts';
 import { writeFileAtomically } from '../archive/atomic-file.ts';
-import { compareFingerprints, type Component, type Difference, type RestoreContext, type RestoreSituation, type RestoreTask } from '../components/component.ts';
+import { compareFingerprints, type Component, type Difference, type RestoreContext, type RestoreSituation, type RestoreTarget, type RestoreTask } from '../components/component.ts';
 import { parseEnv, updateEnvText } from '../config/env-file.ts';
 import type { Profile } from '../config/profile.ts';
 import { loadStackConfig, resolveConfigDir, stackConfigFromEnv, type ConfigSource, type StackConfig } from '../config/stack-config.ts';
@@ -41,7 +41,6 @@ export interface RestoreDeps {
   docker: DockerClient;
   reporter: Reporter;
   prompter: Prompter;
-  components: readonly Component[];
   signal: AbortSignal;
   starter?: StackStarter;
 }
@@ -85,18 +84,25 @@ function checked(name: string, expected: string): Transform {
   });
 }
 
-/** A volume is filled inside the engine's own storage, not in BACKUP_ROOT. */
-function volumeFull(error: unknown): boolean {
-  return error instanceof Error && /restoring volumes\//.test(error.message);
+/** The hint for a full disk, by where the member being restored was written. */
+function fullDiskHint(target: RestoreTarget | undefined, config: StackConfig): string {
+  switch (target) {
+    case 'backup-root':
+      return ` in ${config.backupRoot} or point BACKUP_ROOT in ${config.envPath} at a larger disk`;
+    case 'engine-storage':
+      return ' where the Docker engine keeps its volumes ("docker info" names its root dir)';
+    default:
+      return '';
+  }
 }
 
 export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Promise<RestoreResult> {
-  const { docker, reporter, components } = deps;
+  const { docker, reporter } = deps;
   const startedAt = Date.now();
 
   const { manifest } = await reporter.step(
     `verify ${options.archive}`,
-    () => validateArchive(options.archive, components, deps.profile.name, deps.signal),
+    () => validateArchive(options.archive, deps.profile, deps.signal),
     (v) => `${v.members.length} members, checksums match`,
   );
 
@@ -109,13 +115,14 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const archived = stackConfigFromEnv(deps.profile, configDir, envMap, deps.source.home);
   if (relocate) assertRelocated(archived, relocate);
   await docker.ping();
-  const liveEnvExists = await access(join(configDir, '.env')).then(() => true, () => false);
+  // The profile's marker file (the .env by default) says the stack is installed here.
+  const liveEnvExists = await access(join(configDir, deps.profile.marker)).then(() => true, () => false);
   let config: StackConfig = archived;
   let situation: RestoreSituation = 'fresh';
   const marker = unfinishedRestoreMarker(configDir);
   const unfinished = await unfinishedRestore(configDir);
   if (liveEnvExists) {
-    if (relocate) throw new PreflightError(`${configDir}/.env exists; a relocated restore goes into an empty folder only`);
+    if (relocate) throw new PreflightError(`${configDir}/${deps.profile.marker} exists; a relocated restore goes into an empty folder only`);
     config = await loadStackConfig(deps.profile, deps.source);
     situation = 'in-place';
   }
@@ -133,12 +140,12 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     reporter.warn(`resuming the restore that an earlier run did not finish (${unfinished}): ${situation === 'fresh' ? 'placing everything again as on a fresh host' : 'restoring in place over the running stack'}`);
   }
   if (situation === 'fresh' && containers.length > 0 && !resuming) {
-    throw new PreflightError(`containers of project "${config.project}" exist but ${configDir}/.env does not`, {
+    throw new PreflightError(`containers of project "${config.project}" exist but ${configDir}/${deps.profile.marker} does not`, {
       hint: `remove the containers (docker compose -p ${config.project} down) for a fresh-host restore, or restore the .env first`,
     });
   }
   if (situation === 'in-place' && containers.filter((c) => c.state === 'running').length === 0) {
-    throw new PreflightError(`${configDir}/.env exists but no container of project "${config.project}" runs`, {
+    throw new PreflightError(`${configDir}/${deps.profile.marker} exists but no container of project "${config.project}" runs`, {
       hint: 'bring the stack up to restore in place, or move the config folder aside to restore as on a fresh host',
     });
   }
@@ -146,12 +153,15 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const runId = `restore-${Date.now().toString(36)}`;
   const pipeDir = restorePipeDir(config);
   const tasks = new Map<string, RestoreTask>();
-  for (const component of components) {
+  const instances = new Map<string, Component>();
+  for (const component of config.components) {
     const record = manifest.components[component.id];
     if (!record) continue;
-    const ctx: RestoreContext = { config, docker, reporter, runId, signal: deps.signal, containers, situation, record, pipeDir, forceVersion: options.forceVersion, engines: manifest.engines };
+    const ctx: RestoreContext = { config, docker, reporter, runId, signal: deps.signal, containers, situation, record, pipeDir, forceVersion: options.forceVersion };
     tasks.set(component.id, component.restore(ctx));
+    instances.set(component.id, component);
   }
+  const targetOf = (member: { name: string; component: string }) => instances.get(member.component)?.restoresInto(member.name);
 
   await reporter.step('pre-flight checks', async () => {
     if (situation === 'in-place' && (config.stackVersion ?? null) !== manifest.stackVersion) {
@@ -174,7 +184,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       }
     }
     for (const task of tasks.values()) await task.preflight();
-    const needed = manifest.members.filter((m) => m.name.startsWith('postgres/') || m.name.startsWith('opensearch/')).reduce((s, m) => s + m.size, 0);
+    const needed = manifest.members.filter((m) => targetOf(m) === 'backup-root').reduce((s, m) => s + m.size, 0);
     await mkdir(config.backupRoot, { recursive: true, mode: 0o700 });
     const stats = await statfs(config.backupRoot);
     if (stats.bavail * stats.bsize < needed + 64 * 1024 * 1024) {
@@ -184,7 +194,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
 
   const plan: string[] = [`${situation === 'fresh' ? 'fresh host' : 'in place, over the running stack'}: project ${config.project}, config ${configDir}`];
   for (const task of tasks.values()) plan.push(...(await task.describe()));
-  if (situation === 'fresh') plan.push('then start the stack, wait for every service, load Postgres and OpenSearch');
+  for (const id of manifest.omitted ?? []) plan.push(`${id}: not in this archive (left out at backup); the stack's own start-up must rebuild it`);
+  if (situation === 'fresh') plan.push('then start the stack, wait for every service, load the data services');
   else plan.push(`the writing services are stopped during the restore and started again afterwards`);
   plan.push('finally prove the result against the manifest fingerprint');
   if (options.dryRun) return { dryRun: true, situation, plan, archive: options.archive, differences: [], warnings: [], seconds: 0 };
@@ -198,6 +209,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const lock = await acquireLock(config.backupRoot, 'restore', (m) => reporter.warn(m), runId);
   let stopped: StoppedWriters | undefined;
   let changing = false;
+  // Where the member being restored is written, to name a full disk.
+  let writingTo: RestoreTarget | undefined;
   try {
     await cleanUpAfterDeadRun({ config, docker, lock, warn: (m) => reporter.warn(m) });
     await mkdir(pipeDir, { recursive: true, mode: 0o700 });
@@ -219,11 +232,13 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
         await new Promise((r) => member.stream.once('end', r));
         continue;
       }
-      const component = components.find((c) => c.ownsMember(member.name))!;
-      const checker = checked(member.name, expected.get(member.name)!.sha256);
+      const entry = expected.get(member.name)!;
+      const checker = checked(member.name, entry.sha256);
       member.stream.on('error', (error) => checker.destroy(error));
       const input = member.stream.pipe(checker);
-      await noSpaceWhile(`restoring ${member.name}`, () => tasks.get(component.id)!.receive(member.name, input));
+      writingTo = targetOf(entry);
+      await noSpaceWhile(`restoring ${member.name}`, () => tasks.get(entry.component)!.receive(member.name, input));
+      writingTo = undefined;
     }
     if (situation === 'fresh') {
       // The archived .env is back in place by now; a relocated copy must start with its own names and folders.
@@ -240,15 +255,15 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     await rm(marker, { force: true });
   } catch (error) {
     if (!deps.signal.aborted && saysNoSpace(error)) {
-      // Dumps and the snapshot repository are staged in BACKUP_ROOT; a volume or the config folder is named by the activity.
-      const staged = error instanceof Error && /restoring (postgres|opensearch)\//.test(error.message);
+      // Dumps and snapshot repositories are staged in BACKUP_ROOT; a volume or a host folder is named by the activity.
+      const staged = writingTo === 'backup-root';
       throw await diskFullError(error, {
         command: 'restore',
         folder: staged ? config.backupRoot : undefined,
         state: changing
           ? `the restore did not finish and the stack holds partly restored data${situation === 'in-place' ? '; the writing services are started again' : ''}`
           : 'nothing was changed',
-        hint: `free space${staged ? ` in ${config.backupRoot} or point BACKUP_ROOT in ${config.envPath} at a larger disk` : volumeFull(error) ? ' where the Docker engine keeps its volumes ("docker info" names its root dir)' : ''}, then run the same restore again`,
+        hint: `free space${fullDiskHint(writingTo, config)}, then run the same restore again`,
       });
     }
     if (!deps.signal.aborted) throw error;

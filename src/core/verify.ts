@@ -60,7 +60,7 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
   try {
     const { manifest, members } = await deps.reporter.step(
       `verify ${archive}`,
-      () => validateArchive(archive, deps.components, deps.profile.name, deps.signal),
+      () => validateArchive(archive, deps.profile, deps.signal),
       (v) => `${v.members.length} members, checksums match, every member has its component`,
     );
     let restoreTest: RestoreTestResult | undefined;

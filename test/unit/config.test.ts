@@ -31,14 +31,18 @@ test('stack config resolves names from the profile and .env, never literals', as
   assert.equal(config.project, 'server');
   assert.equal(config.backupRoot, '/home/op/.hoss/backup');
   assert.equal(config.stagingDir, '/home/op/.hoss/backup/.current');
-  assert.deepEqual(config.postgres.databases, ['hoss_core', 'hoss_auth']);
-  assert.deepEqual(config.volumes.map((v) => v.dockerName), ['server_auth-secrets', 'server_ldap-vol0', 'server_ldap-vol1', 'server_rabbitmq-data']);
-  assert.equal(config.postgres.hostBackupDir, '/home/op/.hoss/backup/.db');
-  assert.equal(config.opensearch.hostRepoDir, '/home/op/.hoss/backup/.opensearch');
+  assert.deepEqual(config.components.map((c) => `${c.id}:${c.kind}`), ['config:folder', 'postgres:postgres', 'opensearch:search-snapshot', 'volumes:volumes']);
+  const plan = (id: string) => config.components.find((c) => c.id === id)!.planBackup(config).join('\n');
+  assert.match(plan('postgres'), /of hoss_core .*\n.*of hoss_auth /);
+  assert.match(plan('volumes'), /server_auth-secrets[\s\S]*server_ldap-vol0[\s\S]*server_ldap-vol1[\s\S]*server_rabbitmq-data/);
+  const paths = Object.fromEntries(config.components.flatMap((c) => c.hostPaths()).map((p) => [p.what, p.path]));
+  assert.equal(paths['the postgres backup folder'], '/home/op/.hoss/backup/.db');
+  assert.equal(paths['the opensearch snapshot folder'], '/home/op/.hoss/backup/.opensearch');
+  assert.deepEqual(config.dataServices, ['db', 'opensearch']);
   assert.equal(config.stackVersion, '0.2.13');
 
   const custom = stackConfigFromEnv(profile, '/c', { ...env, COMPOSE_PROJECT_NAME: 'other', BACKUP_ROOT: '/b', HOSSADM_VOLUMES: 'a, b' }, '/h');
-  assert.deepEqual(custom.volumes.map((v) => v.dockerName), ['other_a', 'other_b']);
+  assert.match(custom.components.find((c) => c.id === 'volumes')!.planBackup(custom).join('\n'), /^copy volume other_a .*\ncopy volume other_b /);
   assert.equal(custom.backupsDir, '/b/backups');
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { EntryTimeTap, timesList } from '../../src/components/volumes/entry-times.ts';
+import { EntryTimeTap, timesList } from '../../src/components/tree/entry-times.ts';
 
 async function tree(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'times-'));

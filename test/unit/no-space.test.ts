@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { snapshotProblem } from '../../src/components/opensearch/os-backup.ts';
+import { snapshotProblem } from '../../src/components/search/search-backup.ts';
 import { readFromContainer } from '../../src/core/fifo.ts';
 import { diskFullError, NoSpaceError, noSpaceWhile, saysNoSpace } from '../../src/core/no-space.ts';
 import { asHossError, ExitCode, OperationError } from '../../src/errors.ts';

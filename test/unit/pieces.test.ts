@@ -50,14 +50,20 @@ test('manifest parsing refuses foreign, newer and malformed manifests', () => {
   const good = {
     formatVersion: FORMAT_VERSION, tool: { name: 'hossadm', version: '0.1.0' }, profile: 'hoss', createdAt: 'x', project: 'server',
     stackVersion: null, codec: 'zstd', consistency: { mode: 'cold', stopped: [], windowSeconds: 0 }, engines: {},
-    components: { config: { details: {}, fingerprint: {}, live: false } },
-    members: [{ name: 'config.tar', component: 'config', size: 1, sha256: 'a'.repeat(64) }],
+    components: { config: { kind: 'folder', versions: {}, details: {}, fingerprint: {}, live: false } },
+    members: [{ name: 'config/tree.tar', component: 'config', size: 1, sha256: 'a'.repeat(64) }],
   };
   assert.equal(parseManifest(JSON.stringify(good)).project, 'server');
+  // Format 1 named members without the instance folder and kept one engines table, which each record now gets.
+  const v1 = { ...good, formatVersion: 1, engines: { opensearch: '2.19.1' }, components: { config: { details: {}, fingerprint: {}, live: false } }, members: [{ ...good.members[0], name: 'config.tar' }] };
+  assert.deepEqual(parseManifest(JSON.stringify(v1)).components.config!.versions, { opensearch: '2.19.1' });
+  assert.throws(() => parseManifest(JSON.stringify({ ...v1, formatVersion: 2 })), /member config\.tar outside its component's folder config\//);
+  assert.throws(() => parseManifest(JSON.stringify({ ...good, members: [{ ...good.members[0], component: 'other' }] })), /of component other, which has no record/);
   assert.throws(() => parseManifest('{'), ArchiveError);
   assert.throws(() => parseManifest(JSON.stringify({ ...good, tool: { name: 'other' } })), /not written by hossadm/);
   assert.throws(() => parseManifest(JSON.stringify({ ...good, formatVersion: 99 })), /format 99 is newer/);
-  assert.throws(() => parseManifest(JSON.stringify({ ...good, members: [{ name: 'x', size: 1, sha256: 'zz', component: 'c' }] })), /malformed member/);
+  assert.throws(() => parseManifest(JSON.stringify({ ...good, members: [{ name: 'x', size: 1, sha256: 'zz', component: 'c' }] })), /x has no valid sha256/);
+  assert.throws(() => parseManifest(JSON.stringify({ ...good, members: [{ ...good.members[0], component: 7 }] })), /malformed member/);
 });
 
 test('archive stamps sort and carry no colons', () => {
@@ -84,17 +90,16 @@ test('the backup plan names every component step and the window', async () => {
   const { loadProfile } = await import('../../src/config/profile.ts');
   const { stackConfigFromEnv } = await import('../../src/config/stack-config.ts');
   const { planBackup, archiveName } = await import('../../src/core/backup.ts');
-  const { components } = await import('../../src/components/index.ts');
   const config = stackConfigFromEnv(await loadProfile('hoss'), '/c', { POSTGRES_USER: 'u', POSTGRES_PASSWORD: 'p', POSTGRES_CORE_DB: 'a', POSTGRES_AUTH_DB: 'b' }, '/h');
-  const cold = planBackup(config, { mode: 'cold', codec: 'zstd', dryRun: true }, components).join('\n');
+  const cold = planBackup(config, { mode: 'cold', codec: 'zstd', dryRun: true }, config.components).join('\n');
   assert.match(cold, /config: copy \.env, traefik\.yaml/);
   assert.match(cold, /postgres: pg_dump --format=custom of a/);
   assert.match(cold, /opensearch: snapshot all indices with global state/);
   assert.match(cold, /volumes: copy volume server_rabbitmq-data/);
   assert.match(cold, /stop the writing services \(all but db, opensearch\)/);
   assert.doesNotMatch(cold, /\bp\b.*password/);
-  assert.match(planBackup(config, { mode: 'hot', codec: 'gzip', dryRun: true }, components).join('\n'), /hot: keep every service running[\s\S]*\.tar\.gz/);
-  assert.equal(archiveName(new Date('2026-01-02T03:04:05Z'), 'zstd'), 'hoss-backup-20260102T030405Z.tar.zst');
+  assert.match(planBackup(config, { mode: 'hot', codec: 'gzip', dryRun: true }, config.components).join('\n'), /hot: keep every service running[\s\S]*\.tar\.gz/);
+  assert.equal(archiveName(config.profile.archivePrefix, new Date('2026-01-02T03:04:05Z'), 'zstd'), 'hoss-backup-20260102T030405Z.tar.zst');
 });
 
 test("the engine's multiplexed log splits into stdout and stderr", async () => {
@@ -110,7 +115,7 @@ test("the engine's multiplexed log splits into stdout and stderr", async () => {
 });
 
 test('a snapshot counts only in state SUCCESS with no failed shard, whatever HTTP said', async () => {
-  const { snapshotProblem } = await import('../../src/components/opensearch/os-backup.ts');
+  const { snapshotProblem } = await import('../../src/components/search/search-backup.ts');
   const base = { snapshot: 's', indices: ['a'] };
   assert.equal(snapshotProblem({ ...base, state: 'SUCCESS', shards: { total: 2, failed: 0, successful: 2 } }), undefined);
   const partial = snapshotProblem({ ...base, state: 'PARTIAL', shards: { total: 2, failed: 1, successful: 1 }, failures: [{ index: 'a', shard_id: 0, reason: 'IO' }] });

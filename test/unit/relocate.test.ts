@@ -46,7 +46,7 @@ test('the relocated .env names the copy\'s project and folders and keeps everyth
   assert.equal(config.project, 'hossadm-verify-abc123');
   assert.equal(config.compose.upCommand, undefined);
   assert.deepEqual(config.compose.files, ['/home/op/.hoss/compose/docker-compose.yaml', '/srv/hoss/docker-compose.local.yaml']);
-  assert.equal(config.volumes[0]!.dockerName, 'hossadm-verify-abc123_auth-secrets');
+  assert.match(config.components.find((c) => c.id === 'volumes')!.planBackup(config)[0]!, /copy volume hossadm-verify-abc123_auth-secrets /);
   assertRelocated(config, TO);
   const text = updateEnvText(ARCHIVED, changes);
   assert.match(text, /^# live stack\nHOSS_VERSION=0.2.13\nHOSS_DIR=\/t\/v\/config\n/);
@@ -65,5 +65,5 @@ test('a data folder outside HOSS_DIR and BACKUP_ROOT is refused, not shared with
   const changes = relocateEnv(profile, env, TO, '/root/.hoss');
   assert.equal(changes.DB_ROOT, undefined);
   const config = stackConfigFromEnv(profile, TO.configDir, { ...env, ...changes }, '/root');
-  assert.throws(() => assertRelocated(config, TO), (e: unknown) => e instanceof PreflightError && /Postgres data folder at \/var\/lib\/hoss\/db, outside/.test(e.message));
+  assert.throws(() => assertRelocated(config, TO), (e: unknown) => e instanceof PreflightError && /postgres data folder at \/var\/lib\/hoss\/db, outside/.test(e.message));
 });

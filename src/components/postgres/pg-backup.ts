@@ -7,16 +7,17 @@ import { Readable } from 'node:stream';
 import { readFromContainer, releaseLeftPipes } from '../../core/fifo.ts';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { BackupContext, BackupFacts, BackupTask, ComponentRecord, ContentFingerprint } from '../component.ts';
+import type { PgContext } from './postgres-component.ts';
 import { connect, countRows, dbContainer, dumpFolder, majorOf, type PgClient, withClient } from './pg-connection.ts';
 
-export const GLOBALS_MEMBER = 'postgres/globals.sql';
-export const dumpMember = (database: string) => `postgres/${database}.dump`;
+export const globalsMember = (id: string) => `${id}/globals.sql`;
+export const dumpMember = (id: string, database: string) => `${id}/${database}.dump`;
 
-function secretEnv(ctx: BackupContext): Record<string, string> {
-  return { PGPASSWORD: ctx.config.postgres.password };
+function secretEnv(ctx: PgContext<BackupContext>): Record<string, string> {
+  return { PGPASSWORD: ctx.pg.password };
 }
 
-export async function preflightPostgres(ctx: BackupContext): Promise<BackupFacts> {
+export async function preflightPostgres(ctx: PgContext<BackupContext>): Promise<BackupFacts> {
   const container = await dbContainer(ctx);
   const dumpVersion = await ctx.docker.exec(container.id, ['pg_dump', '--version']);
   if (dumpVersion.exitCode !== 0) {
@@ -33,19 +34,19 @@ export async function preflightPostgres(ctx: BackupContext): Promise<BackupFacts
       });
     }
     const present = (await client.query<{ datname: string }>('select datname from pg_database')).rows.map((r) => r.datname);
-    for (const database of ctx.config.postgres.databases) {
+    for (const database of ctx.pg.databases) {
       if (!present.includes(database)) {
         throw new PreflightError(`database "${database}" named in ${ctx.config.envPath} does not exist on ${container.name}`);
       }
     }
     const size = await client.query<{ bytes: string }>('select coalesce(sum(pg_database_size(datname)), 0) as bytes from pg_database where datname = any($1)', [
-      ctx.config.postgres.databases,
+      ctx.pg.databases,
     ]);
     return { versions: { postgresServer: server, pgDump }, estimatedBytes: Number(size.rows[0]!.bytes) };
   });
 }
 
-export function postgresBackupTask(ctx: BackupContext): BackupTask {
+export function postgresBackupTask(ctx: PgContext<BackupContext>): BackupTask {
   const sessions = new Map<string, { client: PgClient; snapshot: string }>();
   const fingerprint: ContentFingerprint = {};
   const closeAll = async () => {
@@ -57,7 +58,7 @@ export function postgresBackupTask(ctx: BackupContext): BackupTask {
   };
   return {
     async prepare() {
-      for (const database of ctx.config.postgres.databases) {
+      for (const database of ctx.pg.databases) {
         sessions.set(database, { client: await connect(ctx, database), snapshot: '' });
       }
     },
@@ -73,23 +74,23 @@ export function postgresBackupTask(ctx: BackupContext): BackupTask {
         const container = await dbContainer(ctx);
         const hostDir = await dumpFolder(ctx, container.id);
         await ctx.reporter.step('postgres roles (pg_dumpall --globals-only)', async () => {
-          const globals = await ctx.docker.exec(container.id, ['pg_dumpall', '--globals-only', '--username', ctx.config.postgres.user], { env: secretEnv(ctx) });
+          const globals = await ctx.docker.exec(container.id, ['pg_dumpall', '--globals-only', '--username', ctx.pg.user], { env: secretEnv(ctx) });
           if (globals.exitCode !== 0) {
             throw new OperationError(`pg_dumpall --globals-only failed with exit code ${globals.exitCode}`, { details: globals.stderr.trim() });
           }
-          return ctx.staging.add('postgres', GLOBALS_MEMBER, Readable.from([globals.stdout]));
+          return ctx.staging.add(ctx.pg.id, globalsMember(ctx.pg.id), Readable.from([globals.stdout]));
         });
         for (const [database, session] of sessions) {
           const pipe = `${database}.dump.pipe`;
           const staged = await ctx.reporter.step(`postgres ${database} (pg_dump)`, () =>
             readFromContainer(
               { hostDir, name: pipe },
-              (input) => ctx.staging.add('postgres', dumpMember(database), input),
+              (input) => ctx.staging.add(ctx.pg.id, dumpMember(ctx.pg.id, database), input),
               async () => {
                 const argv = [
                   'pg_dump', '--format=custom', '--compress=0', '--no-sync', `--snapshot=${session.snapshot}`,
-                  '--username', ctx.config.postgres.user, '--dbname', database,
-                  '--file', `${ctx.config.postgres.containerBackupDir}/${pipe}`,
+                  '--username', ctx.pg.user, '--dbname', database,
+                  '--file', `${ctx.pg.containerBackupDir}/${pipe}`,
                 ];
                 const result = await ctx.docker.exec(container.id, argv, { env: secretEnv(ctx), user: '0' });
                 if (result.exitCode !== 0) {
@@ -107,7 +108,7 @@ export function postgresBackupTask(ctx: BackupContext): BackupTask {
           await session.client.query('commit');
         }
         return {
-          details: { databases: ctx.config.postgres.databases, globals: GLOBALS_MEMBER, format: 'pg_dump custom' },
+          details: { databases: ctx.pg.databases, globals: globalsMember(ctx.pg.id), format: 'pg_dump custom' },
           fingerprint,
           live: false,
         };

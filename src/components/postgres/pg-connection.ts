@@ -2,26 +2,26 @@
 // address on its compose network: no port needs publishing on the host.
 import pg from 'pg';
 import { OperationError } from '../../errors.ts';
-import type { RunContext } from '../component.ts';
+import type { PgContext } from './postgres-component.ts';
 import { findServiceContainer, requireRunning } from '../../docker/compose-services.ts';
 import { hostFolderMountedAt } from '../mounted-folder.ts';
 
 export type PgClient = pg.Client;
 
-export async function dbContainer(ctx: RunContext) {
-  const container = await findServiceContainer(ctx.docker, ctx.config.project, ctx.config.postgres.service);
+export async function dbContainer(ctx: PgContext) {
+  const container = await findServiceContainer(ctx.docker, ctx.config.project, ctx.pg.service);
   requireRunning(container);
   return container;
 }
 
-export async function connect(ctx: RunContext, database: string): Promise<pg.Client> {
+export async function connect(ctx: PgContext, database: string): Promise<pg.Client> {
   const container = await dbContainer(ctx);
   const host = await ctx.docker.containerAddress(container.id);
   const client = new pg.Client({
     host,
     port: 5432,
-    user: ctx.config.postgres.user,
-    password: ctx.config.postgres.password,
+    user: ctx.pg.user,
+    password: ctx.pg.password,
     database,
     connectionTimeoutMillis: 10_000,
   });
@@ -29,14 +29,14 @@ export async function connect(ctx: RunContext, database: string): Promise<pg.Cli
     await client.connect();
   } catch (error) {
     throw new OperationError(`cannot connect to Postgres database "${database}" at ${host}: ${(error as Error).message}`, {
-      hint: `check ${ctx.config.postgres.service} is healthy and the credentials in ${ctx.config.envPath}`,
+      hint: `check ${ctx.pg.service} is healthy and the credentials in ${ctx.config.envPath}`,
       cause: error,
     });
   }
   return client;
 }
 
-export async function withClient<T>(ctx: RunContext, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(ctx: PgContext, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = await connect(ctx, database);
   try {
     return await work(client);
@@ -73,7 +73,7 @@ export function majorOf(version: string): number {
 }
 
 /** Host side of the db container's backup folder, where dumps pass through pipes. */
-export function dumpFolder(ctx: RunContext, containerId: string): Promise<string> {
-  const { service, containerBackupDir } = ctx.config.postgres;
+export function dumpFolder(ctx: PgContext, containerId: string): Promise<string> {
+  const { service, containerBackupDir } = ctx.pg;
   return hostFolderMountedAt(ctx, containerId, service, containerBackupDir, `add "\${BACKUP_ROOT}/.db:${containerBackupDir}" to the ${service} service's volumes and recreate it`);
 }

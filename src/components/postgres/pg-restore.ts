@@ -12,7 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { RestoreContext, RestoreTask } from '../component.ts';
-import { GLOBALS_MEMBER } from './pg-backup.ts';
+import { globalsMember } from './pg-backup.ts';
+import type { PgContext } from './postgres-component.ts';
 import { projectContainers } from '../../docker/compose-services.ts';
 import { countRows, dbContainer, dumpFolder, majorOf, quoteIdent, withClient } from './pg-connection.ts';
 
@@ -33,9 +34,9 @@ export function tolerantGlobals(sql: string): string {
   );
 }
 
-export function postgresRestoreTask(ctx: RestoreContext): RestoreTask {
+export function postgresRestoreTask(ctx: PgContext<RestoreContext>): RestoreTask {
   const databases = ((ctx.record.details.databases ?? []) as string[]).filter((d) => typeof d === 'string');
-  const { postgres } = ctx.config;
+  const postgres = ctx.pg;
   let hostDir = join(postgres.hostBackupDir, RESTORE_FOLDER);
   const containerDir = `${postgres.containerBackupDir}/${RESTORE_FOLDER}`;
 
@@ -109,7 +110,7 @@ export function postgresRestoreTask(ctx: RestoreContext): RestoreTask {
         const container = await dbContainer(ctx);
         hostDir = join(await dumpFolder(ctx, container.id), RESTORE_FOLDER);
         const live = await withClient(ctx, 'postgres', async (c) => (await c.query<{ server_version: string }>('show server_version')).rows[0]!.server_version);
-        const saved = ctx.engines.postgresServer;
+        const saved = ctx.record.versions?.postgresServer;
         if (saved && majorOf(saved) !== majorOf(live)) {
           const message = `the archive's databases come from Postgres ${saved}, the running server is ${live}`;
           if (!ctx.forceVersion) throw new PreflightError(message, { hint: 'run the Postgres major version the backup was taken with, or add --force-version' });
@@ -122,9 +123,10 @@ export function postgresRestoreTask(ctx: RestoreContext): RestoreTask {
       await mkdir(hostDir, { recursive: true, mode: 0o755 });
       // Readable by the container's postgres user, which runs the init script;
       // the files are removed as soon as the restore is proven.
-      const name = member === GLOBALS_MEMBER ? 'globals.raw.sql' : member.replace(/^postgres\//, '');
+      const isGlobals = member === globalsMember(postgres.id);
+      const name = isGlobals ? 'globals.raw.sql' : member.slice(postgres.id.length + 1);
       await pipeline(input, createWriteStream(join(hostDir, name), { mode: 0o644 }));
-      if (member === GLOBALS_MEMBER) {
+      if (isGlobals) {
         const raw = await readFile(join(hostDir, name), 'utf8');
         await writeFile(join(hostDir, 'globals.sql'), tolerantGlobals(raw), { mode: 0o644 });
         await rm(join(hostDir, name));

@@ -38,7 +38,7 @@ export async function rollBack(deps: RollbackDeps, target: RollbackTarget): Prom
     .catch((error) => reporter.warn(`before the restore: ${(error as Error).message}`));
   // The operator agreed to the rollback, which is this restore: no second question.
   await runRestore(
-    { profile: deps.profile, source: deps.source, docker, reporter, prompter: new AssumeYesPrompter(), components: deps.components, signal: deps.signal, starter: deps.starter },
+    { profile: deps.profile, source: deps.source, docker, reporter, prompter: new AssumeYesPrompter(), signal: deps.signal, starter: deps.starter },
     { archive: target.archive, dryRun: false, forceVersion: false },
   );
   const ctx: RunContext = { config, docker, reporter, runId: `rollback-${Date.now().toString(36)}`, signal: deps.signal, containers: await projectContainers(docker, config.project) };

@@ -1,11 +1,9 @@
 // After an upgrade (and after a rollback) the stack must prove it works:
 // every service that should run runs and is healthy, the services the
-// profile names report "healthy", Postgres answers on every database,
-// OpenSearch is not red, and the profile's own checks pass. Each check is
+// profile names report "healthy", every component instance's probes pass
+// (its servers answer), and the profile's own checks pass. Each check is
 // run even when an earlier one failed, so the operator sees the whole story.
 import type { RunContext } from '../../components/component.ts';
-import { withClient } from '../../components/postgres/pg-connection.ts';
-import { withSearch } from '../../components/opensearch/os-client.ts';
 import { pickServiceContainer, projectContainers } from '../../docker/compose-services.ts';
 import { asHossError, OperationError } from '../../errors.ts';
 import { waitForServices } from '../stack-start.ts';
@@ -64,14 +62,9 @@ export async function checkStack(ctx: RunContext, expectedServices: readonly str
   // service gets the same time to answer as the start had. When the start
   // already failed, one try each says enough.
   const answerBy = started.ok ? Date.now() + limits.waitMs : 0;
-  for (const database of config.postgres.databases) {
-    results.push(await outcome(`Postgres answers on ${database}`, () => withClient(ctx, database, async (client) => void (await client.query('select 1'))), answerBy, ctx.signal));
+  for (const probe of config.components.flatMap((c) => c.probes())) {
+    results.push(await outcome(probe.name, () => probe.run(ctx), answerBy, ctx.signal));
   }
-  results.push(await outcome('OpenSearch cluster is not red', () => withSearch(ctx, async (api) => {
-    const health = await api.request<{ status: string }>('GET', '/_cluster/health');
-    if (health.status === 'red') throw new Error('cluster health red');
-    return `cluster health ${health.status}`;
-  }), answerBy, ctx.signal));
   for (const check of config.profile.upgrade?.checks ?? []) {
     results.push(await outcome(check.name, async () => {
       const container = pickServiceContainer(containers, config.project, check.service);

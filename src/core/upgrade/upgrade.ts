@@ -99,7 +99,7 @@ export async function runUpgrade(deps: UpgradeDeps, options: UpgradeOptions): Pr
   let archive: string | undefined;
   if (backup) {
     const taken = await runBackup(
-      { config, docker, reporter, prompter, components: deps.components, signal, toolVersion: deps.toolVersion },
+      { config, docker, reporter, prompter, signal, toolVersion: deps.toolVersion },
       { mode: 'cold', codec: 'zstd', dryRun: false },
     );
     archive = taken.archive;
@@ -174,7 +174,7 @@ async function recover(deps: UpgradeDeps, policy: FailurePolicy, failed: FailedU
   if (!agreed) throw new OperationError(`${failedTo}; not rolled back: the stack is left at ${to} as the upgrade left it`, { hint: manualRollback, details: failure.details });
   try {
     await rollBack(
-      { profile: deps.profile, source: deps.source, docker: deps.docker, reporter: deps.reporter, components: deps.components, signal: deps.signal, starter: failed.starter },
+      { profile: deps.profile, source: deps.source, docker: deps.docker, reporter: deps.reporter, signal: deps.signal, starter: failed.starter },
       { version: from, envPath: failed.envPath, envText: failed.envBefore, archive, expectedServices: failed.expected, limits: failed.limits },
     );
   } catch (error) {

@@ -1,10 +1,12 @@
-// The OpenSearch client, pointed at the search container's address on its
+// The search engine's client (OpenSearch or Elasticsearch 7: the same REST
+// API; the OpenSearch client sends no product check), pointed at the search container's address on its
 // compose network. maxRetries is 0: the client would otherwise re-send a
 // timed-out snapshot or restore call, which is not idempotent.
 import { Client } from '@opensearch-project/opensearch';
 import { OperationError } from '../../errors.ts';
 import { findServiceContainer, requireRunning } from '../../docker/compose-services.ts';
 import type { RunContext } from '../component.ts';
+import type { SearchContext } from './search-kind.ts';
 import { hostFolderMountedAt } from '../mounted-folder.ts';
 
 export interface SearchApi {
@@ -12,15 +14,15 @@ export interface SearchApi {
   close(): Promise<void>;
 }
 
-export async function searchContainer(ctx: RunContext) {
-  const container = await findServiceContainer(ctx.docker, ctx.config.project, ctx.config.opensearch.service);
+export async function searchContainer(ctx: SearchContext) {
+  const container = await findServiceContainer(ctx.docker, ctx.config.project, ctx.search.service);
   requireRunning(container);
   return container;
 }
 
-export async function connectSearch(ctx: RunContext): Promise<SearchApi> {
+export async function connectSearch(ctx: SearchContext): Promise<SearchApi> {
   const container = await searchContainer(ctx);
-  const node = `http://${await ctx.docker.containerAddress(container.id)}:${ctx.config.opensearch.port}`;
+  const node = `http://${await ctx.docker.containerAddress(container.id)}:${ctx.search.port}`;
   const client = new Client({ node, maxRetries: 0, requestTimeout: 30 * 60_000 });
   return {
     async request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown, query?: Record<string, string>): Promise<T> {
@@ -30,20 +32,28 @@ export async function connectSearch(ctx: RunContext): Promise<SearchApi> {
       } catch (error) {
         const meta = (error as { meta?: { statusCode?: number; body?: { error?: { reason?: string; type?: string } } } }).meta;
         const reason = meta?.body?.error?.reason ?? (error as Error).message;
-        throw new OperationError(`OpenSearch ${method} ${path} failed${meta?.statusCode ? ` (HTTP ${meta.statusCode})` : ''}: ${reason}`, { cause: error });
+        throw new OperationError(`${ctx.search.label} ${method} ${path} failed${meta?.statusCode ? ` (HTTP ${meta.statusCode})` : ''}: ${reason}`, { cause: error });
       }
     },
     close: () => client.close(),
   };
 }
 
-export async function withSearch<T>(ctx: RunContext, work: (api: SearchApi) => Promise<T>): Promise<T> {
+export async function withSearch<T>(ctx: SearchContext, work: (api: SearchApi) => Promise<T>): Promise<T> {
   const api = await connectSearch(ctx);
   try {
     return await work(api);
   } finally {
     await api.close().catch(() => undefined);
   }
+}
+
+export type Flavour = 'opensearch' | 'elasticsearch';
+
+/** Which engine answers, and its version: OpenSearch says so in version.distribution, Elasticsearch does not. */
+export async function liveEngine(api: SearchApi): Promise<{ flavour: Flavour; version: string }> {
+  const root = await api.request<{ version: { number: string; distribution?: string } }>('GET', '/');
+  return { flavour: root.version.distribution === 'opensearch' ? 'opensearch' : 'elasticsearch', version: root.version.number };
 }
 
 /** User indices: the dot-prefixed ones belong to the engine and its plugins. */
@@ -73,8 +83,8 @@ export async function pollUntil<T>(what: string, read: () => Promise<T | undefin
 }
 
 /** Host side of the folder the search container uses as its snapshot repository root (path.repo). */
-export function repoFolder(ctx: RunContext, containerId: string): Promise<string> {
-  const { service, containerRepoDir } = ctx.config.opensearch;
+export function repoFolder(ctx: SearchContext, containerId: string): Promise<string> {
+  const { service, containerRepoDir } = ctx.search;
   return hostFolderMountedAt(ctx, containerId, service, containerRepoDir,
-    `add "\${BACKUP_ROOT}/.opensearch:${containerRepoDir}" to the ${service} service's volumes and path.repo: ["${containerRepoDir}"] to its opensearch.yml`);
+    `bind-mount a host folder (e.g. "\${BACKUP_ROOT}/.${ctx.search.flavour}:${containerRepoDir}") in the ${service} service's volumes and list path.repo: ["${containerRepoDir}"] in its ${ctx.search.flavour}.yml`);
 }

@@ -1,4 +1,4 @@
-// OpenSearch restore: the archived repository folder is placed under the
+// Search-engine restore (OpenSearch, Elasticsearch 7): the archived repository folder is placed under the
 // bind-mounted path.repo, registered read-only, and the snapshot restored
 // with its global state. Indices are deleted first: restoring over an open
 // index fails, and indices created after the backup would be stale leftovers.
@@ -8,42 +8,50 @@ import { writeToContainer } from '../../core/fifo.ts';
 import { makeFolder, removeTree, tarTreeIn, type TreeHelperRun } from '../../docker/tree-helper.ts';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { RestoreContext, RestoreTask } from '../component.ts';
-import { connectSearch, countDocuments, pollUntil, repoFolder, searchContainer, userIndices, withSearch, type SearchApi } from './os-client.ts';
+import type { SearchContext } from './search-kind.ts';
+import { connectSearch, countDocuments, liveEngine, pollUntil, repoFolder, searchContainer, userIndices, withSearch, type SearchApi } from './search-client.ts';
 
 const RESTORE_FOLDER = 'hossadm-restore';
 
-export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
-  const details = ctx.record.details as { snapshot?: string; indices?: string[]; repositoryOwner?: string; repositoryMode?: string; dataOwner?: string; dataMode?: string };
+export function searchRestoreTask(ctx: SearchContext<RestoreContext>): RestoreTask {
+  const details = ctx.record.details as { flavour?: string; snapshot?: string; indices?: string[]; repositoryOwner?: string; repositoryMode?: string; dataOwner?: string; dataMode?: string };
   const snapshot = details.snapshot ?? '';
-  const { repository, containerRepoDir } = ctx.config.opensearch;
-  let hostRepo = ctx.config.opensearch.hostRepoDir;
+  const { repository, containerRepoDir } = ctx.search;
+  let hostRepo = ctx.search.hostRepoDir;
 
   const helper = (purpose: string, extra: TreeHelperRun['mounts'] = []): TreeHelperRun => ({
     docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose, signal: ctx.signal,
     mounts: [{ source: hostRepo, target: '/snapshots' }, ...extra],
   });
 
-  // Snapshots are readable by the same major version or the next one only.
+  // Snapshots are readable by the same engine, of the same major version or the next one only.
   const checkReadable = async (api: SearchApi) => {
-    const live = (await api.request<{ version: { number: string } }>('GET', '/')).version.number;
-    const saved = ctx.engines.opensearch ?? live;
+    const engine = await liveEngine(api);
+    const savedFlavour = (details.flavour as string | undefined) ?? 'opensearch';
+    if (engine.flavour !== savedFlavour) {
+      throw new PreflightError(`the archive holds a ${savedFlavour} snapshot but the ${ctx.search.service} service runs ${engine.flavour} ${engine.version}`, {
+        hint: `run ${savedFlavour} as the backup was taken with`,
+      });
+    }
+    const live = engine.version;
+    const saved = ctx.record.versions?.[savedFlavour] ?? live;
     const [liveMajor, savedMajor] = [Number(live.split('.')[0]), Number(saved.split('.')[0])];
     if (liveMajor < savedMajor || liveMajor > savedMajor + 1) {
-      throw new PreflightError(`OpenSearch ${live} cannot read a snapshot taken by ${saved} (same major or one newer only)`, { hint: 'run the OpenSearch version the backup was taken with' });
+      throw new PreflightError(`${ctx.search.label} ${live} cannot read a snapshot taken by ${saved} (same major or one newer only)`, { hint: `run the ${ctx.search.label} version the backup was taken with` });
     }
   };
 
   return {
     async describe() {
-      if (ctx.situation === 'fresh') return [`opensearch: snapshot ${snapshot} restored (${(details.indices ?? []).length} indices) once the stack runs`];
+      if (ctx.situation === 'fresh') return [`${ctx.search.id}: snapshot ${snapshot} restored (${(details.indices ?? []).length} indices) once the stack runs`];
       const current = await withSearch(ctx, userIndices).catch(() => [] as string[]);
-      const lines = [`opensearch: snapshot ${snapshot} restored with global state: ${(details.indices ?? []).join(', ') || 'no indices'}`];
-      if (current.length > 0) lines.push(`opensearch: these live indices are deleted first: ${current.join(', ')}`);
+      const lines = [`${ctx.search.id}: snapshot ${snapshot} restored with global state: ${(details.indices ?? []).join(', ') || 'no indices'}`];
+      if (current.length > 0) lines.push(`${ctx.search.id}: these live indices are deleted first: ${current.join(', ')}`);
       return lines;
     },
 
     async preflight() {
-      if (!/^[a-z0-9-]+$/.test(snapshot)) throw new PreflightError(`the archive names no valid OpenSearch snapshot ("${snapshot}")`);
+      if (!/^[a-z0-9-]+$/.test(snapshot)) throw new PreflightError(`the archive names no valid ${ctx.search.label} snapshot ("${snapshot}")`);
       if (ctx.situation === 'in-place') {
         const container = await searchContainer(ctx);
         hostRepo = await repoFolder(ctx, container.id);
@@ -57,19 +65,19 @@ export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
       await makeFolder(helper('prepare snapshot folder', []), '/snapshots', details.repositoryOwner ?? '1000:1000', details.repositoryMode ?? '755').catch(async (error) => {
         throw new OperationError(`cannot prepare the snapshot folder ${hostRepo}: ${(error as Error).message}`, { cause: error });
       });
-      await ctx.reporter.step('opensearch repository', () =>
+      await ctx.reporter.step(`${ctx.search.id} repository`, () =>
         writeToContainer(
-          { hostDir: ctx.pipeDir, name: 'opensearch-repository.tar' },
+          { hostDir: ctx.pipeDir, name: `${ctx.search.id}-repository.tar` },
           (output) => pipeline(input, output),
           async () => {
-            await tarTreeIn(helper('restore snapshot repository', [{ source: ctx.pipeDir, target: '/in', readOnly: true }]), `/snapshots/${RESTORE_FOLDER}`, '/in/opensearch-repository.tar');
+            await tarTreeIn(helper('restore snapshot repository', [{ source: ctx.pipeDir, target: '/in', readOnly: true }]), `/snapshots/${RESTORE_FOLDER}`, `/in/${ctx.search.id}-repository.tar`);
           },
         ),
       );
     },
 
     async beforeStart() {
-      const dataDir = ctx.config.opensearch.dataDir;
+      const dataDir = ctx.search.dataDir;
       if (!dataDir || !details.dataOwner) return;
       await makeFolder({ ...helper('prepare data folder'), mounts: [{ source: dirname(dataDir), target: '/parent' }] }, `/parent/${basename(dataDir)}`, details.dataOwner, details.dataMode ?? '755');
     },
@@ -77,8 +85,8 @@ export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
     async load() {
       const api = await connectSearch(ctx);
       try {
-        await ctx.reporter.step('opensearch cluster ready', () =>
-          pollUntil('OpenSearch answering', () => api.request<{ status: string }>('GET', '/_cluster/health', undefined, { wait_for_status: 'yellow', timeout: '30s' }).then((h) => (h.status === 'red' ? undefined : h), () => undefined), 10 * 60_000),
+        await ctx.reporter.step(`${ctx.search.id} cluster ready`, () =>
+          pollUntil(`${ctx.search.label} answering`, () => api.request<{ status: string }>('GET', '/_cluster/health', undefined, { wait_for_status: 'yellow', timeout: '30s' }).then((h) => (h.status === 'red' ? undefined : h), () => undefined), 10 * 60_000),
         );
         // In place this was checked before anything changed; a fresh stack
         // has only now started, so here is the first moment it can be asked.
@@ -86,9 +94,9 @@ export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
         await api.request('PUT', `/_snapshot/${repository}`, { type: 'fs', settings: { location: `${containerRepoDir}/${RESTORE_FOLDER}`, readonly: true } });
         const existing = await userIndices(api);
         if (existing.length > 0) {
-          await ctx.reporter.step(`opensearch delete ${existing.length} live indices`, () => api.request('DELETE', `/${existing.join(',')}`));
+          await ctx.reporter.step(`${ctx.search.id} delete ${existing.length} live indices`, () => api.request('DELETE', `/${existing.join(',')}`));
         }
-        const result = await ctx.reporter.step(`opensearch restore ${snapshot}`, () =>
+        const result = await ctx.reporter.step(`${ctx.search.id} restore ${snapshot}`, () =>
           api.request<{ snapshot?: { shards: { total: number; failed: number; successful: number } } }>(
             'POST',
             `/_snapshot/${repository}/${snapshot}/_restore`,
@@ -99,7 +107,7 @@ export function openSearchRestoreTask(ctx: RestoreContext): RestoreTask {
         );
         const shards = result.snapshot?.shards;
         if (!shards || shards.failed !== 0 || shards.successful !== shards.total) {
-          throw new OperationError(`OpenSearch restore of ${snapshot} finished with ${shards?.failed ?? '?'} failed shards`, {
+          throw new OperationError(`${ctx.search.label} restore of ${snapshot} finished with ${shards?.failed ?? '?'} failed shards`, {
             hint: 'check GET _cat/recovery and the search container logs',
           });
         }

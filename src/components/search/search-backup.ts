@@ -1,4 +1,4 @@
-// OpenSearch backup through the snapshot API into a fresh fs repository
+// Search-engine backup (OpenSearch, Elasticsearch 7) through the snapshot API into a fresh fs repository
 // folder per backup, so the archive holds exactly one self-contained
 // snapshot. The snapshot starts while writers are stopped (a snapshot is
 // point-in-time at its start) and completes after they run again. HTTP 200
@@ -7,9 +7,10 @@ import { readFromContainer } from '../../core/fifo.ts';
 import { folderOwner, removeTree, tarTreeOut, type TreeCount, type TreeHelperRun } from '../../docker/tree-helper.ts';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { BackupContext, BackupFacts, BackupTask, ComponentRecord } from '../component.ts';
-import { connectSearch, countDocuments, pollUntil, repoFolder, searchContainer, userIndices, type SearchApi } from './os-client.ts';
+import type { SearchContext } from './search-kind.ts';
+import { connectSearch, countDocuments, liveEngine, pollUntil, repoFolder, searchContainer, userIndices, type SearchApi } from './search-client.ts';
 
-export const REPOSITORY_MEMBER = 'opensearch/repository.tar';
+export const repositoryMember = (id: string) => `${id}/repository.tar`;
 
 export interface SnapshotInfo {
   snapshot: string;
@@ -25,38 +26,38 @@ const folderName = (runId: string) => `hossadm-${runId}`;
  * A finished snapshot is usable only in state SUCCESS with every shard
  * done: the API answers 200 for PARTIAL snapshots and failed shards too.
  */
-export function snapshotProblem(info: SnapshotInfo): OperationError | undefined {
+export function snapshotProblem(info: SnapshotInfo, label = 'OpenSearch'): OperationError | undefined {
   const shards = info.shards;
   if (info.state === 'SUCCESS' && shards && shards.failed === 0 && shards.successful === shards.total) return undefined;
   const failures = (info.failures ?? []).map((f) => `${f.index}[${f.shard_id}]: ${f.reason}`).join('\n');
-  return new OperationError(`OpenSearch snapshot ${info.snapshot} ended ${info.state} with ${shards?.failed ?? '?'} failed of ${shards?.total ?? '?'} shards`, {
+  return new OperationError(`${label} snapshot ${info.snapshot} ended ${info.state} with ${shards?.failed ?? '?'} failed of ${shards?.total ?? '?'} shards`, {
     details: failures,
     hint: 'check the cluster health (GET _cluster/health) and the failing shards above, then run the backup again',
   });
 }
 
 /** Host folder mounted as the engine's data folder, if it is a bind mount. */
-async function dataFolder(ctx: BackupContext): Promise<string | undefined> {
+async function dataFolder(ctx: SearchContext<BackupContext>): Promise<string | undefined> {
   const info = await ctx.docker.inspectContainer((await searchContainer(ctx)).id);
-  return (info.Mounts ?? []).find((m) => m.Type === 'bind' && m.Destination === ctx.config.opensearch.containerDataDir)?.Source;
+  return (info.Mounts ?? []).find((m) => m.Type === 'bind' && m.Destination === ctx.search.containerDataDir)?.Source;
 }
 
-function helper(ctx: BackupContext, purpose: string, hostRepo: string): TreeHelperRun {
+function helper(ctx: SearchContext<BackupContext>, purpose: string, hostRepo: string): TreeHelperRun {
   return {
     docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose, signal: ctx.signal,
     mounts: [{ source: hostRepo, target: '/snapshots' }, { source: ctx.staging.pipeDir, target: '/out' }],
   };
 }
 
-async function registerRepository(ctx: BackupContext, api: SearchApi, location: string): Promise<void> {
+async function registerRepository(ctx: SearchContext<BackupContext>, api: SearchApi, location: string): Promise<void> {
   try {
-    await api.request('PUT', `/_snapshot/${ctx.config.opensearch.repository}`, { type: 'fs', settings: { location } }, { verify: 'true' });
+    await api.request('PUT', `/_snapshot/${ctx.search.repository}`, { type: 'fs', settings: { location } }, { verify: 'true' });
   } catch (error) {
     const container = await searchContainer(ctx);
     const uid = await ctx.docker.exec(container.id, ['id', '-u']).then((r) => r.stdout.trim()).catch(() => '?');
     const hostRepo = await repoFolder(ctx, container.id);
-    throw new PreflightError(`OpenSearch cannot write its snapshot repository at ${location} (${hostRepo} on this host)`, {
-      hint: `make ${hostRepo} writable by the search engine's user (uid ${uid}): sudo chown ${uid}:${uid} ${hostRepo}; and check path.repo lists ${ctx.config.opensearch.containerRepoDir}`,
+    throw new PreflightError(`${ctx.search.label} cannot write its snapshot repository at ${location} (${hostRepo} on this host)`, {
+      hint: `make ${hostRepo} writable by the search engine's user (uid ${uid}): sudo chown ${uid}:${uid} ${hostRepo}; and check path.repo lists ${ctx.search.containerRepoDir}`,
       details: (error as Error).message,
       cause: error,
     });
@@ -69,8 +70,8 @@ async function registerRepository(ctx: BackupContext, api: SearchApi, location: 
  * (which also stops one still in progress, that would otherwise block the
  * new registration), the registration removed and its folder emptied.
  */
-async function removeLeftRepository(ctx: BackupContext, api: SearchApi, containerId: string): Promise<void> {
-  const { repository, containerRepoDir } = ctx.config.opensearch;
+async function removeLeftRepository(ctx: SearchContext<BackupContext>, api: SearchApi, containerId: string): Promise<void> {
+  const { repository, containerRepoDir } = ctx.search;
   const registered = await api.request<Record<string, { settings?: { location?: string; readonly?: string | boolean } }>>('GET', `/_snapshot/${repository}`).catch(() => undefined);
   const settings = registered?.[repository]?.settings;
   const folder = settings?.location?.startsWith(`${containerRepoDir}/hossadm-`) ? settings.location.slice(containerRepoDir.length + 1) : undefined;
@@ -85,41 +86,46 @@ async function removeLeftRepository(ctx: BackupContext, api: SearchApi, containe
   ctx.reporter.warn(`removed the snapshot repository ${repository} (${settings!.location}) and its folder, left by an interrupted run`);
 }
 
-export async function preflightOpenSearch(ctx: BackupContext): Promise<BackupFacts> {
+export async function preflightSearch(ctx: SearchContext<BackupContext>): Promise<BackupFacts> {
   const container = await searchContainer(ctx);
   await repoFolder(ctx, container.id);
   const api = await connectSearch(ctx);
   try {
-    const root = await api.request<{ version: { number: string } }>('GET', '/');
+    const engine = await liveEngine(api);
+    if (engine.flavour !== ctx.search.flavour) {
+      throw new PreflightError(`the ${ctx.search.service} service runs ${engine.flavour} ${engine.version}, but the profile's ${ctx.search.id} instance is for ${ctx.search.flavour}`, {
+        hint: `set "flavour": "${engine.flavour}" for ${ctx.search.id} in the stack profile`,
+      });
+    }
     const settings = await api.request<{ nodes: Record<string, { settings: Record<string, unknown> }> }>('GET', '/_nodes/_local/settings', undefined, { flat_settings: 'true' });
     const nodeSettings = Object.values(settings.nodes)[0]?.settings ?? {};
     const repoPaths = Object.entries(nodeSettings).filter(([k]) => k === 'path.repo' || k.startsWith('path.repo.')).flatMap(([, v]) => (Array.isArray(v) ? v : [v])).map(String);
-    if (!repoPaths.includes(ctx.config.opensearch.containerRepoDir)) {
-      throw new PreflightError(`OpenSearch's path.repo does not list ${ctx.config.opensearch.containerRepoDir} (it has: ${repoPaths.join(', ') || 'nothing'})`, {
-        hint: `add path.repo: ["${ctx.config.opensearch.containerRepoDir}"] to opensearch.yml in ${ctx.config.configDir} and restart the ${ctx.config.opensearch.service} service`,
+    if (!repoPaths.includes(ctx.search.containerRepoDir)) {
+      throw new PreflightError(`${ctx.search.label}'s path.repo does not list ${ctx.search.containerRepoDir} (it has: ${repoPaths.join(', ') || 'nothing'})`, {
+        hint: `add path.repo: ["${ctx.search.containerRepoDir}"] to ${ctx.search.flavour}.yml in ${ctx.config.configDir} and restart the ${ctx.search.service} service`,
       });
     }
     // A red index cannot be snapshotted: say so now, before any service stops.
     const health = await api.request<{ status: string }>('GET', '/_cluster/health');
     if (health.status === 'red') {
       const red = await api.request<{ index: string }[]>('GET', '/_cat/indices', undefined, { format: 'json', health: 'red', h: 'index' });
-      throw new PreflightError(`OpenSearch cluster is red: ${red.map((r) => r.index).join(', ') || 'unassigned primaries'}`, {
+      throw new PreflightError(`${ctx.search.label} cluster is red: ${red.map((r) => r.index).join(', ') || 'unassigned primaries'}`, {
         hint: 'fix or delete the red indices (GET _cluster/allocation/explain says why they are unassigned), then run the backup again',
       });
     }
     await removeLeftRepository(ctx, api, container.id);
-    await registerRepository(ctx, api, `${ctx.config.opensearch.containerRepoDir}/${folderName(ctx.runId)}`);
+    await registerRepository(ctx, api, `${ctx.search.containerRepoDir}/${folderName(ctx.runId)}`);
     const indices = await api.request<{ 'store.size': string }[]>('GET', '/_cat/indices', undefined, { format: 'json', bytes: 'b', h: 'store.size' });
     const estimatedBytes = indices.reduce((sum, i) => sum + Number(i['store.size'] ?? 0), 0);
-    return { versions: { opensearch: root.version.number }, estimatedBytes };
+    return { versions: { [ctx.search.flavour]: engine.version }, estimatedBytes };
   } finally {
     await api.close();
   }
 }
 
-export function openSearchBackupTask(ctx: BackupContext): BackupTask {
-  const { repository } = ctx.config.opensearch;
-  const snapshot = `hoss-snap-${ctx.runId}`;
+export function searchBackupTask(ctx: SearchContext<BackupContext>): BackupTask {
+  const { repository } = ctx.search;
+  const snapshot = `hossadm-snap-${ctx.runId}`;
   let api: SearchApi | undefined;
   let counts: Record<string, number> = {};
   let hostRepo = '';
@@ -147,27 +153,27 @@ export function openSearchBackupTask(ctx: BackupContext): BackupTask {
       counts = await countDocuments(api!, indices);
       await api!.request('PUT', `/_snapshot/${repository}/${snapshot}`, { indices: '*,-.*', include_global_state: true, ignore_unavailable: false }, { wait_for_completion: 'false' });
       started = true;
-      ctx.reporter.info(`  opensearch: snapshot ${snapshot} started (${indices.length} indices)`);
+      ctx.reporter.info(`  ${ctx.search.id}: snapshot ${snapshot} started (${indices.length} indices)`);
     },
     async finish(): Promise<ComponentRecord> {
       try {
-        const info = await ctx.reporter.step(`opensearch snapshot ${snapshot}`, () =>
-          pollUntil('the OpenSearch snapshot', async () => {
+        const info = await ctx.reporter.step(`${ctx.search.id} snapshot ${snapshot}`, () =>
+          pollUntil(`the ${ctx.search.label} snapshot`, async () => {
             const { snapshots } = await api!.request<{ snapshots: SnapshotInfo[] }>('GET', `/_snapshot/${repository}/${snapshot}`);
             const current = snapshots[0];
             return current && current.state !== 'IN_PROGRESS' && current.state !== 'STARTED' ? current : undefined;
           }),
           (s) => `${s.state}, ${s.shards?.successful ?? 0}/${s.shards?.total ?? 0} shards`,
         );
-        const problem = snapshotProblem(info);
+        const problem = snapshotProblem(info, ctx.search.label);
         if (problem) throw problem;
         let count: TreeCount | undefined;
-        await ctx.reporter.step('opensearch repository', () =>
+        await ctx.reporter.step(`${ctx.search.id} repository`, () =>
           readFromContainer(
-            { hostDir: ctx.staging.pipeDir, name: 'opensearch-repository.tar' },
-            (input) => ctx.staging.add('opensearch', REPOSITORY_MEMBER, input),
+            { hostDir: ctx.staging.pipeDir, name: `${ctx.search.id}-repository.tar` },
+            (input) => ctx.staging.add(ctx.search.id, repositoryMember(ctx.search.id), input),
             async () => {
-              count = await tarTreeOut(helper(ctx, 'backup snapshot repository', hostRepo), `/snapshots/${folderName(ctx.runId)}`, '/out/opensearch-repository.tar');
+              count = await tarTreeOut(helper(ctx, 'backup snapshot repository', hostRepo), `/snapshots/${folderName(ctx.runId)}`, `/out/${ctx.search.id}-repository.tar`);
             },
           ),
           (m) => `${m.size} bytes`,
@@ -179,6 +185,7 @@ export function openSearchBackupTask(ctx: BackupContext): BackupTask {
         const data = dataDir ? await folderOwner({ ...helper(ctx, 'owner of the data folder', hostRepo), mounts: [{ source: dataDir, target: '/data', readOnly: true }] }, '/data') : undefined;
         return {
           details: {
+            flavour: ctx.search.flavour,
             snapshot,
             indices: info.indices.sort(),
             repositoryOwner: count?.owner ?? '1000:1000',

@@ -1,0 +1,102 @@
+// A tree (a named volume, a bind-mounted host folder) crosses between the
+// stack and an archive member through a short-lived helper container running
+// tar as root, so owners, modes, symlinks and hard links travel numerically
+// and hossadm itself never needs sudo. Both the volumes and the folder kinds
+// copy this way; only what is mounted at /tree differs.
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { readFromContainer, writeToContainer } from '../../core/fifo.ts';
+import { countTree, setTimes, tarTreeIn, tarTreeOut, type TreeCount, type TreeHelperRun } from '../../docker/tree-helper.ts';
+import { PreflightError } from '../../errors.ts';
+import type { BackupContext, ContentFingerprint, RestoreContext, RunContext } from '../component.ts';
+import { EntryTimeTap, timesList } from './entry-times.ts';
+
+export const TREE = '/tree';
+
+/** A named volume or an absolute host folder, as the helper mounts it. */
+export interface TreeSource {
+  /** Volume name or host path. */
+  source: string;
+  /** For messages: "volume x_y", "folder /srv/files". */
+  label: string;
+  /** Only these entries of the tree (default: all of it). */
+  entries?: string[];
+}
+
+export function treeHelper(ctx: RunContext, purpose: string, mounts: TreeHelperRun['mounts']): TreeHelperRun {
+  return { docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose, mounts, signal: ctx.signal };
+}
+
+export async function requireHelperImage(ctx: RunContext): Promise<void> {
+  if (!(await ctx.docker.imageExists(ctx.config.helperImage))) {
+    throw new PreflightError(`helper image ${ctx.config.helperImage} is not on this host`, {
+      hint: `docker pull ${ctx.config.helperImage}, or set HOSSADM_HELPER_IMAGE in .env to a busybox image that is`,
+    });
+  }
+}
+
+export function treeFingerprint(counts: ReadonlyMap<string, TreeCount>): ContentFingerprint {
+  const fingerprint: ContentFingerprint = {};
+  for (const [name, count] of counts) fingerprint[name] = { entries: count.entries, bytes: count.bytes };
+  return fingerprint;
+}
+
+/** Counts a tree without copying it (the free-space estimate, the proof after a restore). */
+export function countSource(ctx: RunContext, tree: TreeSource): Promise<TreeCount> {
+  return countTree(treeHelper(ctx, `count ${tree.label}`, [{ source: tree.source, target: TREE, readOnly: true }]), TREE, tree.entries);
+}
+
+/** Streams a tree into one staged member of the instance `component`. */
+export async function stageTree(ctx: BackupContext, component: string, member: string, tree: TreeSource): Promise<TreeCount> {
+  let count: TreeCount | undefined;
+  const pipe = `${member.replace(/\//g, '-')}.pipe`;
+  const staged = await ctx.reporter.step(tree.label, () =>
+    readFromContainer(
+      { hostDir: ctx.staging.pipeDir, name: pipe },
+      (input) => ctx.staging.add(component, member, input),
+      async () => {
+        const mounts = [{ source: tree.source, target: TREE, readOnly: true }, { source: ctx.staging.pipeDir, target: '/out' }];
+        count = await tarTreeOut(treeHelper(ctx, `backup ${tree.label}`, mounts), TREE, `/out/${pipe}`, tree.entries);
+      },
+    ),
+    (m) => `${count?.entries ?? 0} entries, ${m.size} bytes`,
+  );
+  void staged;
+  return count!;
+}
+
+/**
+ * Replaces a tree (or only its listed entries) with a member's contents,
+ * then sets the times busybox tar leaves as extracted (folders, symlinks).
+ * Returns the count taken right after extraction: once a service starts it
+ * may rewrite its own files, and that is not a restore's fault.
+ */
+export async function placeTree(ctx: RestoreContext, input: Readable, tree: TreeSource): Promise<TreeCount> {
+  const pipe = `${tree.label.replace(/[^A-Za-z0-9._-]+/g, '-')}.tar`;
+  const mounts = [{ source: tree.source, target: TREE }, { source: ctx.pipeDir, target: '/in', readOnly: true }];
+  const times = new EntryTimeTap();
+  let extracted: TreeCount | undefined;
+  await ctx.reporter.step(tree.label, () =>
+    writeToContainer(
+      { hostDir: ctx.pipeDir, name: pipe },
+      (output) => pipeline(input, times, output),
+      async () => {
+        extracted = await tarTreeIn(treeHelper(ctx, `restore ${tree.label}`, mounts), TREE, `/in/${pipe}`, tree.entries);
+      },
+    ),
+  );
+  if (times.problem) {
+    ctx.reporter.warn(`${tree.label}: folder and symlink times left as extracted (${times.problem})`);
+  } else if (times.times.length > 0) {
+    const list = join(ctx.pipeDir, `${pipe}.times`);
+    await writeFile(list, timesList(times.times), { mode: 0o600 });
+    try {
+      await setTimes(treeHelper(ctx, `restore times in ${tree.label}`, mounts), TREE, `/in/${pipe}.times`);
+    } finally {
+      await rm(list, { force: true });
+    }
+  }
+  return extracted!;
+}
