@@ -2,33 +2,34 @@
 // verbs' typed errors into one line on stderr and the exit code of the
 // table in src/errors.ts.
 import { asHossError } from '../../src/errors.ts';
-import { parseCommand } from './cli.ts';
-import { hossDirFromEnv } from './context.ts';
+import { parseInvocation, type StackName } from './cli.ts';
 import { docker, RUN_ID } from './runtime.ts';
-import { down } from './verbs/down.ts';
-import { fingerprint } from './verbs/fingerprint.ts';
-import { reset } from './verbs/reset.ts';
-import { seed } from './verbs/seed.ts';
-import { up } from './verbs/up.ts';
+import { hossStack } from './stacks/hoss.ts';
+import { theHiveStack } from './stacks/thehive.ts';
+import type { StackModule } from './stacks/types.ts';
+import { resolve } from 'node:path';
+
+const MODULES: Record<StackName, StackModule> = { hoss: hossStack, thehive: theHiveStack };
 
 async function run(argv: readonly string[]): Promise<void> {
-  const command = parseCommand(argv);
-  const hossDir = hossDirFromEnv();
+  const { stack, dir, command } = parseInvocation(argv);
+  const module = MODULES[stack];
+  const stackDir = dir !== undefined ? resolve(dir) : module.dirFromEnv();
   switch (command.verb) {
     case 'up':
-      return up(hossDir);
+      return module.up(stackDir);
     case 'seed':
-      return seed(hossDir, command.scale);
+      return module.seed(stackDir, command.scale);
     case 'fingerprint': {
-      const text = await fingerprint(hossDir);
+      const text = await module.fingerprint(stackDir);
       // process.exit below must not cut a large document short on a pipe.
       await new Promise<void>((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
       return;
     }
     case 'reset':
-      return reset(hossDir);
+      return module.reset(stackDir);
     case 'down':
-      return down(hossDir);
+      return module.down(stackDir);
   }
 }
 
@@ -55,5 +56,5 @@ try {
   if (interrupted) await docker.removeHelpers({ runId: RUN_ID }).catch(() => undefined);
   process.exitCode = exitCode;
 }
-// Open sockets (pg, OpenSearch keep-alive) must not hold the process.
+// Open sockets (pg, OpenSearch, CQL keep-alive) must not hold the process.
 process.exit(process.exitCode ?? 0);

@@ -30,11 +30,15 @@ function describe(e: TreeEntry): string {
   return `${e.type} ${owner} ${mode}`;
 }
 
-export async function fingerprintTree(source: string): Promise<TreeFingerprint> {
-  const entries = await listTree(docker, { image: await helperImage(), source, runId: RUN_ID });
+/** The fingerprint of a listing already made (a caller that also needs the entries lists once). */
+export function treeFingerprint(entries: readonly TreeEntry[]): TreeFingerprint {
   const result: TreeFingerprint = { entries: entries.length, sha256: digestTree(entries) };
   if (entries.length <= LISTED_UP_TO) result.tree = Object.fromEntries(entries.map((e) => [e.path, describe(e)]));
   return result;
+}
+
+export async function fingerprintTree(source: string): Promise<TreeFingerprint> {
+  return treeFingerprint(await listTree(docker, { image: await helperImage(), source, runId: RUN_ID }));
 }
 
 /** Volumes whose files only their engine understands; they are compared logically instead. */
@@ -91,7 +95,7 @@ export async function fingerprintFolders(ctx: StackContext): Promise<Record<stri
   return result;
 }
 
-function fileSha256(path: string): Promise<string> {
+export function fileSha256(path: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const hash = createHash('sha256');
     createReadStream(path)

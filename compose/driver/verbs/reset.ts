@@ -32,7 +32,7 @@ async function placeholderContext(hossDir: string, scratch: string): Promise<Sta
   return { hossDir, envPath, env, project, composeFiles: COMPOSE_FILES, backupRoot: resolve(env.BACKUP_ROOT!), ldapBase: ldapBaseDn(env.LDAP_DOMAIN!), services: [] };
 }
 
-function inside(parent: string, child: string): boolean {
+export function inside(parent: string, child: string): boolean {
   const rel = relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
 }
@@ -48,7 +48,7 @@ async function removeEntries(folder: string, names: readonly string[]): Promise<
 }
 
 /** Empties `folder` except the path `keep` below it (and the folders leading to it). */
-async function emptyFolderExcept(folder: string, keep: string | undefined): Promise<void> {
+export async function emptyFolderExcept(folder: string, keep: string | undefined): Promise<void> {
   if (!existsSync(folder)) return;
   const entries = await readdir(folder);
   const keepFirst = keep ? relative(folder, keep).split(sep)[0] : undefined;
@@ -56,7 +56,7 @@ async function emptyFolderExcept(folder: string, keep: string | undefined): Prom
   if (keep && keepFirst && join(folder, keepFirst) !== keep) await emptyFolderExcept(join(folder, keepFirst), keep);
 }
 
-async function removeFolder(path: string): Promise<void> {
+export async function removeFolder(path: string): Promise<void> {
   if (!existsSync(path)) return;
   const parent = dirname(path);
   if (parent === path || parent === '/') throw new ConfigError(`refusing to remove ${path}: it sits directly under /`);

@@ -1,0 +1,70 @@
+// The stack folder (~/thehive): .env, thehive/config/application.conf, and
+// the bind sources, made before compose starts anything (a missing bind
+// source would be created by the engine as a root-owned folder).
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { runHelperScript, say } from '../runtime.ts';
+import { CASSANDRA_OWNER, ELASTICSEARCH_OWNER, THEHIVE_COMPOSE_DIR, THEHIVE_COMPOSE_FILES, THEHIVE_OWNER, type TheHiveContext } from './context.ts';
+import { renderTheHiveEnv } from './env-template.ts';
+
+export const APPLICATION_CONF_TEMPLATE = join(THEHIVE_COMPOSE_DIR, 'config', 'application.conf');
+
+export async function theHiveVersion(): Promise<string> {
+  return (await readFile(join(THEHIVE_COMPOSE_DIR, 'VERSION'), 'utf8')).trim();
+}
+
+/** Writes .env with a fresh password unless it exists; true when it was written. */
+export async function ensureTheHiveEnv(dir: string): Promise<boolean> {
+  const envPath = join(dir, '.env');
+  if (existsSync(envPath)) return false;
+  const backupRoot = process.env.BACKUP_ROOT?.trim();
+  const text = renderTheHiveEnv({
+    dir,
+    project: process.env.COMPOSE_PROJECT_NAME?.trim() || 'thehive',
+    composeFiles: THEHIVE_COMPOSE_FILES,
+    version: await theHiveVersion(),
+    ...(backupRoot ? { backupRoot } : {}),
+    uid: process.getuid?.() ?? 1000,
+    gid: process.getgid?.() ?? 1000,
+  });
+  await mkdir(dir, { recursive: true });
+  await writeFile(envPath, text, { mode: 0o600, flag: 'wx' });
+  say(`wrote ${envPath} with a new Cassandra password`);
+  return true;
+}
+
+/** application.conf from the template, naming .env's keyspace and index. */
+export async function renderApplicationConf(ctx: TheHiveContext): Promise<string> {
+  const template = await readFile(APPLICATION_CONF_TEMPLATE, 'utf8');
+  // JanusGraph names the index <index-name>_global.
+  const indexName = ctx.index.replace(/_global$/, '');
+  return template.replaceAll('@KEYSPACE@', ctx.keyspace).replaceAll('@INDEX_NAME@', indexName);
+}
+
+/** Writes the config files; `overwrite` restores their seeded content, else an operator's edits stay. */
+export async function writeTheHiveConfig(ctx: TheHiveContext, overwrite: boolean): Promise<void> {
+  const target = join(ctx.config, 'application.conf');
+  if (!overwrite && existsSync(target)) return;
+  await mkdir(dirname(target), { recursive: true });
+  await writeFile(target, await renderApplicationConf(ctx), { mode: 0o644 });
+}
+
+export async function prepareTheHiveFolders(ctx: TheHiveContext): Promise<void> {
+  await writeTheHiveConfig(ctx, false);
+  for (const dir of [ctx.cassandraData, ctx.elasticsearchData, ctx.files, ctx.snapshots, join(ctx.backupRoot, 'backups')]) {
+    await mkdir(dir, { recursive: true });
+  }
+  // The host user may not own these uids: hand the folders over from inside a helper.
+  await runHelperScript({
+    script: 'chown "$1" /cassandra && chown "$2" /elasticsearch /snapshots && chown "$3" /files',
+    args: [CASSANDRA_OWNER, ELASTICSEARCH_OWNER, THEHIVE_OWNER],
+    mounts: [
+      { source: ctx.cassandraData, target: '/cassandra' },
+      { source: ctx.elasticsearchData, target: '/elasticsearch' },
+      { source: ctx.snapshots, target: '/snapshots' },
+      { source: ctx.files, target: '/files' },
+    ],
+    purpose: 'own thehive folders',
+  });
+}
