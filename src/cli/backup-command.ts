@@ -22,17 +22,23 @@ function render(result: BackupResult): string {
 export function registerBackup(program: Command, run: CommandRunner): void {
   program
     .command('backup')
-    .description('back up the whole stack (config, volumes, Postgres, OpenSearch) into one verified archive')
+    .description("back up the whole stack (every component instance of its profile) into one verified archive")
     .option('--hot', 'keep every service running; volumes are copied live (recorded in the manifest)', false)
     .option('--compress <codec>', `archive compression: ${CODECS.join(', ')}`, 'zstd')
     .option('--dry-run', 'print the plan and change nothing', false)
-    .action((opts: { hot: boolean; compress: string; dryRun: boolean }) =>
+    .option('--without <id...>', "leave these component instances out of the archive (e.g. an index the application rebuilds from its database); the manifest says so")
+    .option('--with <id...>', "take in instances the profile leaves out by default (its backupWithout)")
+    .action((opts: { hot: boolean; compress: string; dryRun: boolean; without?: string[]; with?: string[] }) =>
       run(async (session, signal) => {
         if (!CODECS.includes(opts.compress as Codec)) throw new UsageError(`--compress must be one of ${CODECS.join(', ')}, not "${opts.compress}"`);
         const config = await loadStackConfig(session.profile, session.source);
+        const without = [...new Set([...session.profile.backupWithout, ...(opts.without ?? [])])].filter((id) => !(opts.with ?? []).includes(id));
+        for (const id of opts.with ?? []) {
+          if (!config.components.some((c) => c.id === id)) throw new UsageError(`--with ${id}: the ${config.profile.name} profile has no component "${id}"`);
+        }
         const result = await runBackup(
           { config, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal, toolVersion },
-          { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun },
+          { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun, without },
         );
         return { json: result, text: render(result) };
       }),

@@ -19,14 +19,17 @@ export interface ProgramIO {
   write: (text: string) => void;
 }
 
+/** The profile used when neither --profile nor HOSSADM_PROFILE names one: the first stack hossadm served. */
+const DEFAULT_PROFILE = 'hoss';
+
 export function buildProgram(io: ProgramIO): Command {
   const program = new Command();
   program
     .name('hossadm')
-    .description('Consistent backup and exact restore of a Docker Compose stack (HOSS)')
+    .description('Consistent backup and exact restore of a Docker Compose stack described by a profile')
     .version(toolVersion, '-V, --version')
-    .option('--config-dir <dir>', 'the stack configuration folder (default: $HOSS_DIR or ~/.hoss)')
-    .option('--profile <name>', 'stack profile', 'hoss')
+    .option('--config-dir <dir>', "the stack's configuration folder (default: the profile's variable, e.g. $HOSS_DIR, or its default folder)")
+    .option('--profile <name>', `stack profile, one of templates/profiles/*.json (default: $HOSSADM_PROFILE or ${DEFAULT_PROFILE})`)
     .option('--json', 'print the result as JSON on stdout', false)
     .option('-q, --quiet', 'no progress on stderr', false)
     .option('-y, --yes', 'answer yes to every confirmation (for scripts)', false)
@@ -36,6 +39,7 @@ export function buildProgram(io: ProgramIO): Command {
 
   const run: CommandRunner = async (work) => {
     const options = program.opts<GlobalOptions>();
+    options.profile ??= io.environment.HOSSADM_PROFILE || DEFAULT_PROFILE;
     const session = await openSession(options, io.environment, io.stdinIsTTY);
     const output = await work(session, io.signal);
     io.write(options.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);

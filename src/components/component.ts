@@ -19,6 +19,24 @@ export interface RunContext {
   signal: AbortSignal;
   /** The project's containers, as found by compose labels at the start of the run. */
   containers: ContainerInfo[];
+  /**
+   * Opens the clients instances reach their servers with. Unset in real
+   * runs: each kind then opens its own (pg, the OpenSearch client) at the
+   * container's address. Unit tests answer with in-memory servers here.
+   */
+  connect?: {
+    /** A Postgres client for these settings, not yet connected. */
+    postgres?(settings: { host: string; port: number; user: string; password: string; database: string }): {
+      connect(): Promise<unknown>;
+      query<R extends Record<string, any> = any>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+      end(): Promise<unknown>;
+    };
+    /** A search engine's REST transport at `node` (http://address:port). */
+    search?(node: string): {
+      request(params: { method: string; path: string; body?: unknown; querystring?: Record<string, string> }): Promise<{ body: unknown }>;
+      close(): Promise<unknown>;
+    };
+  };
 }
 
 export interface BackupContext extends RunContext {

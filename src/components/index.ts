@@ -5,10 +5,12 @@ import { folderKind } from './folder/folder-kind.ts';
 import { postgresKind } from './postgres/postgres-component.ts';
 import { searchSnapshotKind } from './search/search-kind.ts';
 import { volumesKind } from './volumes/volumes-component.ts';
+import { cassandraKind } from './cassandra/cassandra-kind.ts';
 
 registerKind(folderKind);
 registerKind(postgresKind);
 registerKind(searchSnapshotKind);
 registerKind(volumesKind);
+registerKind(cassandraKind);
 
 export { kindNamed, registeredKinds } from './registry.ts';

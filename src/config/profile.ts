@@ -31,6 +31,8 @@ export interface Profile {
   backupRootDefault: string;
   helperImage: string;
   components: ComponentSpec[];
+  /** Instances a backup leaves out unless told otherwise (`backup --with ID` takes one in). */
+  backupWithout: string[];
   /** What `upgrade` needs to know of this kind of stack; optional, every part has a default. */
   upgrade?: UpgradeProfile;
 }
@@ -107,7 +109,11 @@ export function validateProfile(raw: unknown): Profile {
     backupRootDefault: text(p.backupRootDefault, 'backupRootDefault'),
     helperImage: text(p.helperImage, 'helperImage'),
     components: parseComponents(p.components),
+    backupWithout: p.backupWithout === undefined ? [] : textList(p.backupWithout, 'backupWithout'),
   };
+  for (const id of profile.backupWithout) {
+    if (!profile.components.some((c) => c.id === id)) throw new ConfigError(`stack profile: "backupWithout" names "${id}", which is no component of the profile`);
+  }
   if (p.upgrade !== undefined) profile.upgrade = parseUpgrade(p.upgrade);
   return profile;
 }

@@ -2,11 +2,13 @@
 // address on its compose network: no port needs publishing on the host.
 import pg from 'pg';
 import { OperationError } from '../../errors.ts';
+import type { RunContext } from '../component.ts';
 import type { PgContext } from './postgres-component.ts';
 import { findServiceContainer, requireRunning } from '../../docker/compose-services.ts';
 import { hostFolderMountedAt } from '../mounted-folder.ts';
 
-export type PgClient = pg.Client;
+/** What the kind uses of a client: pg.Client, or what RunContext.connect gives. */
+export type PgClient = ReturnType<NonNullable<NonNullable<RunContext['connect']>['postgres']>>;
 
 export async function dbContainer(ctx: PgContext) {
   const container = await findServiceContainer(ctx.docker, ctx.config.project, ctx.pg.service);
@@ -14,17 +16,18 @@ export async function dbContainer(ctx: PgContext) {
   return container;
 }
 
-export async function connect(ctx: PgContext, database: string): Promise<pg.Client> {
+export async function connect(ctx: PgContext, database: string): Promise<PgClient> {
   const container = await dbContainer(ctx);
   const host = await ctx.docker.containerAddress(container.id);
-  const client = new pg.Client({
+  const settings = {
     host,
     port: 5432,
     user: ctx.pg.user,
     password: ctx.pg.password,
     database,
     connectionTimeoutMillis: 10_000,
-  });
+  };
+  const client = ctx.connect?.postgres?.(settings) ?? new pg.Client(settings);
   try {
     await client.connect();
   } catch (error) {
@@ -36,7 +39,7 @@ export async function connect(ctx: PgContext, database: string): Promise<pg.Clie
   return client;
 }
 
-export async function withClient<T>(ctx: PgContext, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(ctx: PgContext, database: string, work: (client: PgClient) => Promise<T>): Promise<T> {
   const client = await connect(ctx, database);
   try {
     return await work(client);
@@ -50,7 +53,7 @@ export function quoteIdent(name: string): string {
 }
 
 /** Exact row counts of every user table, keyed schema.table: the content fingerprint of a database. */
-export async function countRows(client: pg.Client): Promise<Record<string, number>> {
+export async function countRows(client: PgClient): Promise<Record<string, number>> {
   const tables = await client.query<{ schema: string; name: string }>(
     `select n.nspname as schema, c.relname as name
        from pg_class c join pg_namespace n on n.oid = c.relnamespace

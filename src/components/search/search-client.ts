@@ -23,7 +23,8 @@ export async function searchContainer(ctx: SearchContext) {
 export async function connectSearch(ctx: SearchContext): Promise<SearchApi> {
   const container = await searchContainer(ctx);
   const node = `http://${await ctx.docker.containerAddress(container.id)}:${ctx.search.port}`;
-  const client = new Client({ node, maxRetries: 0, requestTimeout: 30 * 60_000 });
+  const given = ctx.connect?.search?.(node);
+  const client = given ? { transport: given, close: () => given.close() } : new Client({ node, maxRetries: 0, requestTimeout: 30 * 60_000 });
   return {
     async request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown, query?: Record<string, string>): Promise<T> {
       try {

@@ -23,7 +23,11 @@ export interface TreeSource {
   label: string;
   /** Only these entries of the tree (default: all of it). */
   entries?: string[];
+  /** A folder below the mounted source to work in (a volume cannot be mounted in part). */
+  subdir?: string;
 }
+
+const dirOf = (tree: TreeSource) => (tree.subdir ? `${TREE}/${tree.subdir}` : TREE);
 
 export function treeHelper(ctx: RunContext, purpose: string, mounts: TreeHelperRun['mounts']): TreeHelperRun {
   return { docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose, mounts, signal: ctx.signal };
@@ -45,7 +49,7 @@ export function treeFingerprint(counts: ReadonlyMap<string, TreeCount>): Content
 
 /** Counts a tree without copying it (the free-space estimate, the proof after a restore). */
 export function countSource(ctx: RunContext, tree: TreeSource): Promise<TreeCount> {
-  return countTree(treeHelper(ctx, `count ${tree.label}`, [{ source: tree.source, target: TREE, readOnly: true }]), TREE, tree.entries);
+  return countTree(treeHelper(ctx, `count ${tree.label}`, [{ source: tree.source, target: TREE, readOnly: true }]), dirOf(tree), tree.entries);
 }
 
 /** Streams a tree into one staged member of the instance `component`. */
@@ -58,7 +62,7 @@ export async function stageTree(ctx: BackupContext, component: string, member: s
       (input) => ctx.staging.add(component, member, input),
       async () => {
         const mounts = [{ source: tree.source, target: TREE, readOnly: true }, { source: ctx.staging.pipeDir, target: '/out' }];
-        count = await tarTreeOut(treeHelper(ctx, `backup ${tree.label}`, mounts), TREE, `/out/${pipe}`, tree.entries);
+        count = await tarTreeOut(treeHelper(ctx, `backup ${tree.label}`, mounts), dirOf(tree), `/out/${pipe}`, tree.entries);
       },
     ),
     (m) => `${count?.entries ?? 0} entries, ${m.size} bytes`,
@@ -83,7 +87,7 @@ export async function placeTree(ctx: RestoreContext, input: Readable, tree: Tree
       { hostDir: ctx.pipeDir, name: pipe },
       (output) => pipeline(input, times, output),
       async () => {
-        extracted = await tarTreeIn(treeHelper(ctx, `restore ${tree.label}`, mounts), TREE, `/in/${pipe}`, tree.entries);
+        extracted = await tarTreeIn(treeHelper(ctx, `restore ${tree.label}`, mounts), dirOf(tree), `/in/${pipe}`, tree.entries);
       },
     ),
   );
@@ -93,7 +97,7 @@ export async function placeTree(ctx: RestoreContext, input: Readable, tree: Tree
     const list = join(ctx.pipeDir, `${pipe}.times`);
     await writeFile(list, timesList(times.times), { mode: 0o600 });
     try {
-      await setTimes(treeHelper(ctx, `restore times in ${tree.label}`, mounts), TREE, `/in/${pipe}.times`);
+      await setTimes(treeHelper(ctx, `restore times in ${tree.label}`, mounts), dirOf(tree), `/in/${pipe}.times`);
     } finally {
       await rm(list, { force: true });
     }
