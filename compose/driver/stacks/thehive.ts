@@ -56,11 +56,10 @@ async function fingerprint(dir: string): Promise<string> {
   const started = Date.now();
   const ctx = await loadTheHiveContext(dir);
   await docker.ping();
-  const document = await computeTheHiveFingerprint(ctx).catch(async () => {
-    // Just started (a restore, a restart): wait until it answers, then once more.
-    await waitForTheHive(ctx, 300, THEHIVE_SERVICES, false);
-    return computeTheHiveFingerprint(ctx);
-  });
+  // A stack at rest: just started (a restore, a restart), TheHive may still
+  // be rebuilding its index; the fingerprint waits for it to report ready.
+  await waitForTheHive(ctx, upTimeoutSeconds(), THEHIVE_SERVICES, false);
+  const document = await computeTheHiveFingerprint(ctx);
   const text = renderFingerprint(document);
   say(`fingerprint of ${ctx.project} in ${seconds(started)} s`);
   return text;
