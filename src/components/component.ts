@@ -29,12 +29,12 @@ export interface RunContext {
     postgres?(settings: { host: string; port: number; user: string; password: string; database: string }): {
       connect(): Promise<unknown>;
       query<R extends Record<string, any> = any>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-      end(): Promise<unknown>;
+      end(): Promise<void>;
     };
     /** A search engine's REST transport at `node` (http://address:port). */
     search?(node: string): {
       request(params: { method: string; path: string; body?: unknown; querystring?: Record<string, string> }): Promise<{ body: unknown }>;
-      close(): Promise<unknown>;
+      close(): Promise<void>;
     };
   };
 }

@@ -1,30 +1,34 @@
-// The restore engine. It validates the whole archive (every member's
-// sha256, the manifest, versions, space) before it changes a byte, then
-// places every member with its component, loads the data services, and
-// proves the result by recomputing the content fingerprint.
+// The restore engine, in its phases: validate the whole archive (every
+// member's sha256, the manifest against the profile), find the situation
+// (restore-situation.ts), run every pre-flight check (restore-checks.ts),
+// plan and confirm, then change things: place every member with its
+// instance, start a fresh stack, load the data services; finally prove the
+// result by recomputing each instance's fingerprint (restore-proof.ts).
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { readArchiveMembers } from '../archive/archive-reader.ts';
 import { writeFileAtomically } from '../archive/atomic-file.ts';
-import { compareFingerprints, type Component, type Difference, type RestoreContext, type RestoreSituation, type RestoreTarget, type RestoreTask } from '../components/component.ts';
-import { parseEnv, updateEnvText } from '../config/env-file.ts';
+import { type Component, type Difference, type RestoreContext, type RestoreSituation, type RestoreTarget, type RestoreTask } from '../components/component.ts';
+import { updateEnvText } from '../config/env-file.ts';
 import type { Profile } from '../config/profile.ts';
-import { loadStackConfig, resolveConfigDir, stackConfigFromEnv, type ConfigSource, type StackConfig } from '../config/stack-config.ts';
+import type { ConfigSource, StackConfig } from '../config/stack-config.ts';
 import { projectContainers } from '../docker/compose-services.ts';
 import type { DockerClient } from '../docker/types.ts';
-import { ArchiveError, DeclinedError, InterruptedError, MismatchError, PreflightError } from '../errors.ts';
+import { ArchiveError, DeclinedError, InterruptedError } from '../errors.ts';
 import type { Prompter } from '../ui/prompter.ts';
 import type { Reporter } from '../ui/reporter.ts';
 import { cleanUpAfterDeadRun, restorePipeDir } from './leftovers.ts';
 import { acquireLock } from './lock.ts';
-import { unfinishedRestore, unfinishedRestoreMarker } from './restore-marker.ts';
+import { unfinishedRestoreMarker } from './restore-marker.ts';
 import { diskFullError, noSpaceWhile, saysNoSpace } from './no-space.ts';
 import { MANIFEST_MEMBER, STACK_ENV_MEMBER } from './manifest.ts';
-import { assertRelocated, relocateEnv, type Relocation } from './relocate.ts';
+import type { Relocation } from './relocate.ts';
 import { startStack, waitForServices, type StackStarter } from './stack-start.ts';
 import { validateArchive } from './validate-archive.ts';
+import { findSituation } from './restore-situation.ts';
+import { preflightRestore } from './restore-checks.ts';
+import { proveRestore } from './restore-proof.ts';
 import { startWriters, stopWriters, writerContainers, type StoppedWriters } from './writers.ts';
 
 export interface RestoreOptions {
@@ -53,20 +57,6 @@ export interface RestoreResult {
   differences: Difference[];
   warnings: Difference[];
   seconds: number;
-}
-
-/** Reads the archived .env without unpacking anything else (it is member 1). */
-async function archivedEnv(path: string): Promise<string> {
-  for await (const member of readArchiveMembers(path)) {
-    if (member.name === STACK_ENV_MEMBER) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of member.stream) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    }
-    member.stream.resume();
-    if (member.name !== MANIFEST_MEMBER) break;
-  }
-  throw new ArchiveError(`the archive has no ${STACK_ENV_MEMBER}`, { member: STACK_ENV_MEMBER });
 }
 
 /** Re-checks each member's sha256 as it streams in the second pass: the file could have changed since the first. */
@@ -107,49 +97,9 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   );
 
   const { relocate } = options;
-  const configDir = relocate?.configDir ?? resolveConfigDir(deps.profile, deps.source);
-  const envText = await archivedEnv(options.archive);
-  let envMap = parseEnv(envText, STACK_ENV_MEMBER);
-  const relocation = relocate ? relocateEnv(deps.profile, envMap, relocate, resolveConfigDir(deps.profile, { environment: deps.source.environment, home: deps.source.home })) : {};
-  envMap = { ...envMap, ...relocation };
-  const archived = stackConfigFromEnv(deps.profile, configDir, envMap, deps.source.home);
-  if (relocate) assertRelocated(archived, relocate);
-  await docker.ping();
-  // The profile's marker file (the .env by default) says the stack is installed here.
-  const liveEnvExists = await access(join(configDir, deps.profile.marker)).then(() => true, () => false);
-  let config: StackConfig = archived;
-  let situation: RestoreSituation = 'fresh';
+  const { config, situation, resuming, configDir, envText, relocation } = await findSituation(deps, options);
   const marker = unfinishedRestoreMarker(configDir);
-  const unfinished = await unfinishedRestore(configDir);
-  if (liveEnvExists) {
-    if (relocate) throw new PreflightError(`${configDir}/${deps.profile.marker} exists; a relocated restore goes into an empty folder only`);
-    config = await loadStackConfig(deps.profile, deps.source);
-    situation = 'in-place';
-  }
   const containers = await projectContainers(docker, config.project);
-  // A restore that did not finish left its marker. A fresh-host one may also
-  // have left the .env and containers it made; nothing there predates it, so
-  // the rerun goes on as on a fresh host while none of the stack runs yet
-  // (every member is placed again), else in place over the stack it started.
-  const resuming = unfinished !== undefined && !relocate;
-  if (resuming) {
-    if (unfinished.startsWith('fresh') && liveEnvExists && !containers.some((c) => c.state === 'running')) {
-      situation = 'fresh';
-      config = archived;
-    }
-    reporter.warn(`resuming the restore that an earlier run did not finish (${unfinished}): ${situation === 'fresh' ? 'placing everything again as on a fresh host' : 'restoring in place over the running stack'}`);
-  }
-  if (situation === 'fresh' && containers.length > 0 && !resuming) {
-    throw new PreflightError(`containers of project "${config.project}" exist but ${configDir}/${deps.profile.marker} does not`, {
-      hint: `remove the containers (docker compose -p ${config.project} down) for a fresh-host restore, or restore the .env first`,
-    });
-  }
-  if (situation === 'in-place' && containers.filter((c) => c.state === 'running').length === 0) {
-    throw new PreflightError(`${configDir}/${deps.profile.marker} exists but no container of project "${config.project}" runs`, {
-      hint: 'bring the stack up to restore in place, or move the config folder aside to restore as on a fresh host',
-    });
-  }
-
   const runId = `restore-${Date.now().toString(36)}`;
   const pipeDir = restorePipeDir(config);
   const tasks = new Map<string, RestoreTask>();
@@ -163,34 +113,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   }
   const targetOf = (member: { name: string; component: string }) => instances.get(member.component)?.restoresInto(member.name);
 
-  await reporter.step('pre-flight checks', async () => {
-    if (situation === 'in-place' && (config.stackVersion ?? null) !== manifest.stackVersion) {
-      const message = `the archive is of stack version ${manifest.stackVersion ?? 'unknown'} but the running stack is ${config.stackVersion ?? 'unknown'}`;
-      if (!options.forceVersion) throw new PreflightError(message, { hint: 'run the version the backup was taken from (hossadm upgrade --to it), or add --force-version' });
-      reporter.warn(`${message}; going on because of --force-version`);
-    }
-    if (situation === 'fresh' && !config.compose.upCommand) {
-      if (config.compose.files.length === 0) {
-        throw new PreflightError('the archived .env names no compose files (COMPOSE_FILE) and no HOSSADM_UP_COMMAND', {
-          hint: 'restore onto a running stack, or add COMPOSE_FILE to the .env in the archive\'s place',
-        });
-      }
-      for (const file of config.compose.files) {
-        if (!(await access(file).then(() => true, () => false))) {
-          throw new PreflightError(`compose file ${file} named in the archived .env is not on this host`, {
-            hint: 'check out the stack\'s compose files at the same path first (or set HOSSADM_UP_COMMAND)',
-          });
-        }
-      }
-    }
-    for (const task of tasks.values()) await task.preflight();
-    const needed = manifest.members.filter((m) => targetOf(m) === 'backup-root').reduce((s, m) => s + m.size, 0);
-    await mkdir(config.backupRoot, { recursive: true, mode: 0o700 });
-    const stats = await statfs(config.backupRoot);
-    if (stats.bavail * stats.bsize < needed + 64 * 1024 * 1024) {
-      throw new PreflightError(`${config.backupRoot} has ${stats.bavail * stats.bsize} bytes free; the restore stages ${needed} bytes there`, { hint: 'free space there' });
-    }
-  });
+  await reporter.step('pre-flight checks', () => preflightRestore({ config, situation, manifest, tasks, targetOf, forceVersion: options.forceVersion, warn: (m) => reporter.warn(m) }));
 
   const plan: string[] = [`${situation === 'fresh' ? 'fresh host' : 'in place, over the running stack'}: project ${config.project}, config ${configDir}`];
   for (const task of tasks.values()) plan.push(...(await task.describe()));
@@ -283,20 +206,6 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     await lock.release();
   }
 
-  const differences: Difference[] = [];
-  const warnings: Difference[] = [];
-  await reporter.step('prove the restore against the manifest', async () => {
-    for (const [id, task] of tasks) {
-      const record = manifest.components[id]!;
-      const found = compareFingerprints(id, record.fingerprint, await task.fingerprint());
-      (record.live ? warnings : differences).push(...found);
-    }
-  }, () => (differences.length === 0 ? 'identical' : `${differences.length} differences`));
-  for (const w of warnings) reporter.warn(`${w.component} ${w.key}: saved ${w.expected ?? 'absent'}, now ${w.actual ?? 'absent'} (copied live, so not an error)`);
-  if (differences.length > 0) {
-    throw new MismatchError(`restored content differs from the archive in ${differences.length} place(s)`, {
-      details: differences.map((d) => `${d.component} ${d.key}: expected ${d.expected ?? 'absent'}, found ${d.actual ?? 'absent'}`).join('\n'),
-    });
-  }
+  const { differences, warnings } = await proveRestore(manifest, tasks, reporter);
   return { dryRun: false, situation, plan, archive: options.archive, differences, warnings, seconds: Math.round((Date.now() - startedAt) / 100) / 10 };
 }

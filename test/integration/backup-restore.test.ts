@@ -104,7 +104,7 @@ test('backup writes one archive holding every component, each member matching it
   archive = result.archive;
   const names = result.members.map((m) => m.name).sort();
   assert.deepEqual(names, [
-    'config.tar', 'opensearch/repository.tar', 'postgres/globals.sql', 'postgres/hoss_auth.dump', 'postgres/hoss_core.dump', 'stack.env',
+    'config/tree.tar', 'opensearch/repository.tar', 'postgres/globals.sql', 'postgres/hoss_auth.dump', 'postgres/hoss_core.dump', 'stack.env',
     'volumes/auth-secrets.tar', `volumes/${FIXTURE}.tar`, 'volumes/ldap-vol0.tar', 'volumes/ldap-vol1.tar', 'volumes/rabbitmq-data.tar',
   ]);
   assert.equal(result.consistency.mode, 'cold');

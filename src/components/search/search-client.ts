@@ -5,7 +5,6 @@
 import { Client } from '@opensearch-project/opensearch';
 import { OperationError } from '../../errors.ts';
 import { findServiceContainer, requireRunning } from '../../docker/compose-services.ts';
-import type { RunContext } from '../component.ts';
 import type { SearchContext } from './search-kind.ts';
 import { hostFolderMountedAt } from '../mounted-folder.ts';
 
