@@ -222,7 +222,9 @@ export class FakePostgres {
       if (denied) return fail(denied);
       const file = call.argv[call.argv.indexOf('--file') + 1];
       if (!file) return fail('fake psql: only --file is supported');
-      this.loadGlobals(await readFile(call.hostPath(file), 'utf8'));
+      const sql = await readFile(call.hostPath(file), 'utf8').catch(() => undefined);
+      if (sql === undefined) return fail(`psql: error: ${file}: No such file or directory`);
+      this.loadGlobals(sql);
       return { exitCode: 0, stdout: '', stderr: '' };
     });
     docker.onExec(this.service, ['pg_restore'], async (call) => {

@@ -145,3 +145,17 @@ test('two Postgres instances in one profile back up and restore without their me
   assert.deepEqual({ main: stack.postgres.get('main-db')!.counts('app'), audit: stack.postgres.get('audit-db')!.counts('app') }, saved);
   await assertCleanEngine(stack);
 });
+
+// Known defect, kept visible: pg-restore.ts stages every instance's dumps in
+// <hostBackupDir>/hossadm-restore, so two instances whose services mount the
+// same backup folder overwrite each other's app.dump and globals.sql there
+// (and the first load's clean-up deletes the second's files).
+test('two Postgres instances sharing one backup folder restore in place each into its own server', { todo: 'pg-restore.ts: the restore folder is not per instance' }, async (t) => {
+  const stack = await twoPostgresStack(t, { sharedBackupFolder: true });
+  const main = stack.postgres.get('main-db')!;
+  const saved = main.counts('app');
+  const result = await runBackup(await stack.backupDeps(), { mode: 'cold', codec: 'zstd', dryRun: false });
+  main.databases.get('app')!.tables.set('public.orders', []);
+  await runRestore(stack.restoreDeps(), { archive: result.archive!, dryRun: false, forceVersion: false });
+  assert.deepEqual(main.counts('app'), saved);
+});
