@@ -247,7 +247,7 @@ export function hossStack(t: TestContext, profile?: Profile): Promise<FakeStack>
           service: 'db',
           binds: { '/mnt/backup': join(backupRoot, '.db'), '/var/lib/postgresql/data': env.DB_ROOT, '/docker-entrypoint-initdb.d': env.DB_INIT_SCRIPTS },
           postgres: {
-            user: 'postgres', password: PASSWORD, dataDir: env.DB_ROOT, initScriptsDir: env.DB_INIT_SCRIPTS, restoreDir: join(backupRoot, '.db', 'hossadm-restore'),
+            user: 'postgres', password: PASSWORD, dataDir: env.DB_ROOT, initScriptsDir: env.DB_INIT_SCRIPTS, restoreDir: join(backupRoot, '.db', 'hossadm-restore-postgres'),
             seed: (pg) => {
               pg.addDatabase('hoss_core', { 'public.cases': 40, 'public.users': 7, 'audit.events': 120 });
               pg.addDatabase('hoss_auth', { 'public.tokens': 12 });
@@ -341,7 +341,7 @@ export async function twoPostgresStack(t: TestContext, options: { sharedBackupFo
           binds: { '/mnt/backup': join(dir, 'backup', options.sharedBackupFolder ? '.db' : `.${id}-db`), '/var/lib/postgresql/data': join(env.DATA, id), '/docker-entrypoint-initdb.d': join(env.DATA, `${id}-init`) },
           postgres: {
             user: 'postgres', password: PASSWORD, dataDir: join(env.DATA, id), initScriptsDir: join(env.DATA, `${id}-init`),
-            restoreDir: join(dir, 'backup', options.sharedBackupFolder ? '.db' : `.${id}-db`, 'hossadm-restore'),
+            restoreDir: join(dir, 'backup', options.sharedBackupFolder ? '.db' : `.${id}-db`, `hossadm-restore-${id}`),
             seed: (pg: FakePostgres) => pg.addDatabase('app', rows[id]!),
           },
         })),

@@ -56,7 +56,7 @@ test('an in-place restore puts every member back with its instance and proves th
   assert.deepEqual(result.warnings, []);
   assert.deepEqual(await snapshotOf(stack), saved, 'databases, roles, indices, volumes and config folder as archived');
   assertWritersCycled(stack, stack.docker.events);
-  assert.ok(!(await exists(join(stack.backupRoot, '.db', 'hossadm-restore'))), 'dumps removed after the load');
+  assert.ok(!(await exists(join(stack.backupRoot, '.db', 'hossadm-restore-postgres'))), 'dumps removed after the load');
   assert.deepEqual((await readdir(join(stack.backupRoot, '.opensearch'))), [], 'restored repository removed');
   await assertCleanEngine(stack);
 });
@@ -146,11 +146,10 @@ test('two Postgres instances in one profile back up and restore without their me
   await assertCleanEngine(stack);
 });
 
-// Known defect, kept visible: pg-restore.ts stages every instance's dumps in
-// <hostBackupDir>/hossadm-restore, so two instances whose services mount the
-// same backup folder overwrite each other's app.dump and globals.sql there
-// (and the first load's clean-up deletes the second's files).
-test('two Postgres instances sharing one backup folder restore in place each into its own server', { todo: 'pg-restore.ts: the restore folder is not per instance' }, async (t) => {
+// Each instance stages its dumps in <hostBackupDir>/hossadm-restore-<id>, so
+// two instances whose services mount the same backup folder never overwrite
+// each other's app.dump and globals.sql there.
+test('two Postgres instances sharing one backup folder restore in place each into its own server', async (t) => {
   const stack = await twoPostgresStack(t, { sharedBackupFolder: true });
   const main = stack.postgres.get('main-db')!;
   const saved = main.counts('app');

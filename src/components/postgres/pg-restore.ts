@@ -5,7 +5,7 @@
 // - stack still there: each database is loaded into a new database next to
 //   the live one and swapped in by renames, so a failing pg_restore leaves
 //   the old data in place.
-import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -17,8 +17,9 @@ import type { PgContext } from './postgres-component.ts';
 import { projectContainers } from '../../docker/compose-services.ts';
 import { countRows, dbContainer, dumpFolder, majorOf, quoteIdent, withClient } from './pg-connection.ts';
 
-const RESTORE_FOLDER = 'hossadm-restore';
 export const INIT_SCRIPT_NAME = 'zz-hossadm-restore.sh';
+/** The folder the template names, replaced by the instance's own. */
+const TEMPLATE_DIR = '/mnt/backup/hossadm-restore';
 const templatePath = fileURLToPath(new URL(`../../../templates/postgres/${INIT_SCRIPT_NAME}`, import.meta.url));
 const SAFE_DB = /^[A-Za-z0-9_-]+$/;
 
@@ -37,8 +38,10 @@ export function tolerantGlobals(sql: string): string {
 export function postgresRestoreTask(ctx: PgContext<RestoreContext>): RestoreTask {
   const databases = ((ctx.record.details.databases ?? []) as string[]).filter((d) => typeof d === 'string');
   const postgres = ctx.pg;
-  let hostDir = join(postgres.hostBackupDir, RESTORE_FOLDER);
-  const containerDir = `${postgres.containerBackupDir}/${RESTORE_FOLDER}`;
+  // One folder per instance: two Postgres services may share one backup folder.
+  const folder = `hossadm-restore-${postgres.id}`;
+  let hostDir = join(postgres.hostBackupDir, folder);
+  const containerDir = `${postgres.containerBackupDir}/${folder}`;
 
   const exec = async (argv: string[], what: string) => {
     const container = await dbContainer(ctx);
@@ -108,7 +111,7 @@ export function postgresRestoreTask(ctx: PgContext<RestoreContext>): RestoreTask
         }
       } else {
         const container = await dbContainer(ctx);
-        hostDir = join(await dumpFolder(ctx, container.id), RESTORE_FOLDER);
+        hostDir = join(await dumpFolder(ctx, container.id), folder);
         const live = await withClient(ctx, 'postgres', async (c) => (await c.query<{ server_version: string }>('show server_version')).rows[0]!.server_version);
         const saved = ctx.record.versions?.postgresServer;
         if (saved && majorOf(saved) !== majorOf(live)) {
@@ -139,7 +142,9 @@ export function postgresRestoreTask(ctx: PgContext<RestoreContext>): RestoreTask
       await writeFile(join(hostDir, 'status'), 'pending\n', { mode: 0o666 });
       await chmod(join(hostDir, 'status'), 0o666);
       await mkdir(postgres.initScriptsDir!, { recursive: true });
-      await copyFile(templatePath, join(postgres.initScriptsDir!, INIT_SCRIPT_NAME));
+      // The script finds this instance's folder as the container mounts it.
+      const script = (await readFile(templatePath, 'utf8')).replace(TEMPLATE_DIR, containerDir);
+      await writeFile(join(postgres.initScriptsDir!, INIT_SCRIPT_NAME), script, { mode: 0o755 });
     },
 
     async load() {
