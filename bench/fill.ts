@@ -68,7 +68,7 @@ function offsetFor(key: string): number {
 }
 
 function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, '0') + '\0';
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
 /** A ustar header with numeric owner only (no user names), so the helper's tar keeps uids as they are. */

@@ -18,6 +18,7 @@ sh scripts/engine.sh
 compose/images/build
 
 sh scripts/node24.sh npx --no-install tsc -p tsconfig.check.json
+sh scripts/node24.sh npx --no-install biome ci --colors=off .
 sh scripts/node24.sh npx --no-install tsc -p tsconfig.json
 
 echo "== unit tests" >&2

@@ -162,7 +162,7 @@ async function readMemberHeader(tar: ByteSource, position: { index: number; prev
   }
   let pax: Map<string, string> | undefined;
   for (;;) {
-    let parsed;
+    let parsed: ReturnType<typeof parseHeader>;
     try {
       parsed = parseHeader(block);
     } catch (error) {

@@ -5,7 +5,7 @@ import { runBackup, type BackupResult } from '../core/backup.ts';
 import type { Codec } from '../archive/codec.ts';
 import { EngineClient } from '../docker/client.ts';
 import { UsageError } from '../errors.ts';
-import { type CommandRunner } from './runner.ts';
+import type { CommandRunner } from './runner.ts';
 import { toolVersion } from './options.ts';
 
 const CODECS: readonly Codec[] = ['zstd', 'gzip', 'none'];
@@ -14,7 +14,9 @@ function render(result: BackupResult): string {
   if (result.dryRun) return ['Backup plan (nothing was done):', ...result.plan.map((l) => `  - ${l}`)].join('\n');
   const lines = [`Backup written: ${result.archive}`, `  size ${result.bytes} bytes, ${result.members?.length} members, ${result.seconds}s`];
   const c = result.consistency!;
-  lines.push(`  consistency: ${c.mode}${c.mode === 'cold' ? `, writers stopped ${c.windowSeconds}s (${c.stopped.map((s) => `${s.service} ${s.seconds}s`).join(', ') || 'none running'})` : ' (volumes copied live)'}`);
+  lines.push(
+    `  consistency: ${c.mode}${c.mode === 'cold' ? `, writers stopped ${c.windowSeconds}s (${c.stopped.map((s) => `${s.service} ${s.seconds}s`).join(', ') || 'none running'})` : ' (volumes copied live)'}`,
+  );
   for (const m of result.members ?? []) lines.push(`  ${m.name.padEnd(36)} ${String(m.size).padStart(12)}  ${m.sha256.slice(0, 16)}`);
   return lines.join('\n');
 }
@@ -22,12 +24,15 @@ function render(result: BackupResult): string {
 export function registerBackup(program: Command, run: CommandRunner): void {
   program
     .command('backup')
-    .description("back up the whole stack (every component instance of its profile) into one verified archive")
+    .description('back up the whole stack (every component instance of its profile) into one verified archive')
     .option('--hot', 'keep every service running; volumes are copied live (recorded in the manifest)', false)
     .option('--compress <codec>', `archive compression: ${CODECS.join(', ')}`, 'zstd')
     .option('--dry-run', 'print the plan and change nothing', false)
-    .option('--without <id...>', "leave these component instances out of the archive (e.g. an index the application rebuilds from its database); the manifest says so")
-    .option('--with <id...>', "take in instances the profile leaves out by default (its backupWithout)")
+    .option(
+      '--without <id...>',
+      'leave these component instances out of the archive (e.g. an index the application rebuilds from its database); the manifest says so',
+    )
+    .option('--with <id...>', 'take in instances the profile leaves out by default (its backupWithout)')
     .action((opts: { hot: boolean; compress: string; dryRun: boolean; without?: string[]; with?: string[] }) =>
       run(async (session, signal) => {
         if (!CODECS.includes(opts.compress as Codec)) throw new UsageError(`--compress must be one of ${CODECS.join(', ')}, not "${opts.compress}"`);

@@ -28,7 +28,10 @@ export function registerCheck(program: Command, run: CommandRunner): void {
       let verdict: HealthResult | undefined;
       return run(async (session) => {
         const limits = thresholds(opts.maxAge, opts.warnAge);
-        verdict = typeof limits === 'string' ? unknownHealth(limits) : await runCheck({ profile: session.profile, source: session.source, now: () => new Date() }, limits);
+        verdict =
+          typeof limits === 'string'
+            ? unknownHealth(limits)
+            : await runCheck({ profile: session.profile, source: session.source, now: () => new Date() }, limits);
         return { json: verdict, text: verdict.line };
       }).then(() => {
         if (verdict && verdict.exitCode !== 0) throw new MonitoringStatus(verdict.exitCode, verdict.line);

@@ -1,5 +1,6 @@
 // The only file that touches the process: arguments, signals, output
 // streams and the exit code. Everything else receives what it needs.
+import { resolve } from 'node:path';
 import { buildProgram, CommanderError } from './program.ts';
 import { asHossError, ExitCode, InterruptedError } from '../errors.ts';
 
@@ -19,6 +20,7 @@ const program = buildProgram({
   stdinIsTTY: Boolean(process.stdin.isTTY),
   signal: controller.signal,
   write: (text) => process.stdout.write(text),
+  running: { execPath: process.execPath, scriptPath: resolve(process.argv[1] ?? 'hossadm') },
 });
 
 try {
@@ -30,9 +32,10 @@ try {
   } else {
     // The engines say what state an interruption left; anything else that
     // surfaces after a signal is still reported as the interruption it is.
-    const error = controller.signal.aborted && !(thrown instanceof InterruptedError)
-      ? new InterruptedError('interrupted', { details: thrown instanceof Error ? thrown.message : String(thrown) })
-      : asHossError(thrown);
+    const error =
+      controller.signal.aborted && !(thrown instanceof InterruptedError)
+        ? new InterruptedError('interrupted', { details: thrown instanceof Error ? thrown.message : String(thrown) })
+        : asHossError(thrown);
     // One line an operator can act on; a failed command's own output follows, indented.
     if (!error.reported) process.stderr.write(`hossadm: ${error.message}${error.hint ? ` (fix: ${error.hint})` : ''}\n`);
     if (error.details) process.stderr.write(`${error.details.replace(/^/gm, '  | ')}\n`);

@@ -46,9 +46,17 @@ export function registerPrune(program: Command, run: CommandRunner): void {
       run(async (session) => {
         const within = opts.keepWithin === undefined ? 0 : parseDuration(opts.keepWithin);
         if (within === undefined) throw new UsageError(`--keep-within takes a duration such as 36h or 7d, not "${opts.keepWithin}"`);
-        const rules = { keepLast: count('--keep-last', opts.keepLast), keepDaily: count('--keep-daily', opts.keepDaily), keepWeekly: count('--keep-weekly', opts.keepWeekly), keepWithinSeconds: within };
+        const rules = {
+          keepLast: count('--keep-last', opts.keepLast),
+          keepDaily: count('--keep-daily', opts.keepDaily),
+          keepWeekly: count('--keep-weekly', opts.keepWeekly),
+          keepWithinSeconds: within,
+        };
         const config = await loadStackConfig(session.profile, session.source);
-        const result = await runPrune({ config, reporter: session.reporter, prompter: session.prompter, now: () => new Date() }, { rules, dryRun: opts.dryRun });
+        const result = await runPrune(
+          { config, reporter: session.reporter, prompter: session.prompter, now: () => new Date() },
+          { rules, dryRun: opts.dryRun },
+        );
         return { json: result, text: render(result) };
       }),
     );

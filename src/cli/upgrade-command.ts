@@ -45,7 +45,7 @@ export function registerUpgrade(program: Command, run: CommandRunner): void {
   program
     .command('upgrade')
     .description('switch the stack to another version: backup, downtime, start, checks, and rollback when they fail')
-    .option('--to <version>', 'target version (default: the version file beside the stack\'s compose files)')
+    .option('--to <version>', "target version (default: the version file beside the stack's compose files)")
     .option('--backup', 'take a backup first without asking (the default answer)')
     .option('--no-backup', 'do not take a backup first (a failure then cannot be rolled back)')
     .option('--rollback-on-failure', 'roll back without asking when the upgrade fails')
@@ -56,8 +56,23 @@ export function registerUpgrade(program: Command, run: CommandRunner): void {
       run(async (session, signal) => {
         const onFailure = failurePolicy(flags);
         const result = await runUpgrade(
-          { profile: session.profile, source: session.source, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal, toolVersion },
-          { to: flags.to, backup: flags.backup, onFailure, dryRun: flags.dryRun, waitSeconds: seconds(flags.wait), unhealthyGraceSeconds: UNHEALTHY_GRACE_SECONDS },
+          {
+            profile: session.profile,
+            source: session.source,
+            docker: new EngineClient(),
+            reporter: session.reporter,
+            prompter: session.prompter,
+            signal,
+            toolVersion,
+          },
+          {
+            to: flags.to,
+            backup: flags.backup,
+            onFailure,
+            dryRun: flags.dryRun,
+            waitSeconds: seconds(flags.wait),
+            unhealthyGraceSeconds: UNHEALTHY_GRACE_SECONDS,
+          },
         );
         return { json: result, text: render(result) };
       }),

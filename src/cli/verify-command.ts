@@ -13,7 +13,11 @@ import { ConfigError, UsageError } from '../errors.ts';
 import type { CommandRunner } from './runner.ts';
 
 async function findArchive(given: string, config: StackConfig | undefined): Promise<string> {
-  const exists = (path: string) => access(path).then(() => true, () => false);
+  const exists = (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
   if (await exists(resolve(given))) return resolve(given);
   if (config && given === 'latest') {
     const newest = (await listArchives(config.backupsDir, config.profile.archivePrefix))[0];
@@ -31,7 +35,9 @@ function render(r: VerifyResult): string {
   ];
   if (r.restoreTest) {
     const warnings = r.restoreTest.warnings.length ? ` (${r.restoreTest.warnings.length} live-copied values differ, as a hot backup may)` : '';
-    lines.push(`  restore test: restored as project ${r.restoreTest.project} in ${formatAge(r.restoreTest.seconds)}, content matches the manifest${warnings}; copy removed`);
+    lines.push(
+      `  restore test: restored as project ${r.restoreTest.project} in ${formatAge(r.restoreTest.seconds)}, content matches the manifest${warnings}; copy removed`,
+    );
   }
   lines.push(r.recorded ? `  recorded (${r.mode}) for list, prune and check` : '  not recorded: the archive is not in BACKUP_ROOT/backups');
   return lines.join('\n');

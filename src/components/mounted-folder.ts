@@ -8,7 +8,7 @@ import type { RunContext } from './component.ts';
 export async function hostFolderMountedAt(ctx: RunContext, containerId: string, service: string, target: string, fix: string): Promise<string> {
   const info = await ctx.docker.inspectContainer(containerId);
   const mount = (info.Mounts ?? []).find((m) => m.Destination === target);
-  if (!mount || mount.Type !== 'bind') {
+  if (mount?.Type !== 'bind') {
     throw new PreflightError(`the ${service} container does not bind-mount a host folder at ${target}`, { hint: fix });
   }
   return mount.Source;

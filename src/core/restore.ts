@@ -9,7 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { readArchiveMembers } from '../archive/archive-reader.ts';
 import { writeFileAtomically } from '../archive/atomic-file.ts';
-import { type Component, type Difference, type RestoreContext, type RestoreSituation, type RestoreTarget, type RestoreTask } from '../components/component.ts';
+import type { Component, Difference, RestoreContext, RestoreSituation, RestoreTarget, RestoreTask } from '../components/component.ts';
 import { updateEnvText } from '../config/env-file.ts';
 import type { Profile } from '../config/profile.ts';
 import type { ConfigSource, StackConfig } from '../config/stack-config.ts';

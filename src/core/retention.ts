@@ -77,7 +77,7 @@ export function planRetention(candidates: readonly RetentionCandidate[], rules: 
   const good = newestFirst.filter((c) => !c.damaged);
   // Damaged archives are neither counted nor deleted: someone should look at them first.
   for (const c of newestFirst) if (c.damaged) keep(c.name, 'damaged (delete by hand after a look)');
-  good.slice(0, rules.keepLast).forEach((c, i) => keep(c.name, `last ${i + 1}`));
+  for (const [i, c] of good.slice(0, rules.keepLast).entries()) keep(c.name, `last ${i + 1}`);
   keepPerPeriod(good, rules.keepDaily, dayKey, 'daily', keep);
   keepPerPeriod(good, rules.keepWeekly, isoWeekKey, 'weekly', keep);
   if (rules.keepWithinSeconds > 0) {

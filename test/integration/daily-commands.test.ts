@@ -188,7 +188,7 @@ test('prune keeps what any rule keeps and the newest verified archive, spares da
   assert.match(kept.get(damaged)![0]!, /damaged/);
   assert.equal(dry.removed.length, 31 - dry.kept.length);
   assert.equal((await readdir(s.backups)).filter((n) => n.startsWith('hoss-backup-')).length, 31, 'a dry run deletes nothing');
-  assert.match((await hossadmOk(['prune', ...rules, '--dry-run'], s.env)).stdout, /^Would delete 24 backup\(s\), .*\(nothing was deleted\):\n  delete hoss-backup-/);
+  assert.match((await hossadmOk(['prune', ...rules, '--dry-run'], s.env)).stdout, /^Would delete 24 backup\(s\), .*\(nothing was deleted\):\n {2}delete hoss-backup-/);
 
   const declined = await hossadm(['prune', ...rules], s.env);
   assert.equal(declined.code, 11, 'no terminal and no --yes: refused, not assumed');

@@ -151,7 +151,7 @@ export function serveCql(t: TestContext, docker: FakeDocker, nodes: ReadonlyMap<
       const address = this.options.contactPoints[0]!.split(':')[0]!;
       const c = docker.byAddress(address);
       const server = c && nodes.get(c.info.service);
-      if (!server || !server.running()) throw new Error(`All host(s) tried for query failed. First host tried, ${address}: ECONNREFUSED`);
+      if (!server?.running()) throw new Error(`All host(s) tried for query failed. First host tried, ${address}: ECONNREFUSED`);
       const auth = this.options.authProvider as { username?: string; password?: string } | undefined;
       if (auth?.username !== server.user || auth?.password !== server.password) throw new Error('Provided username and/or password are incorrect');
       this.server = server;

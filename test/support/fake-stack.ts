@@ -154,7 +154,7 @@ export class FakeStack {
   }
 
   async writeEnv(): Promise<void> {
-    const text = Object.entries(this.spec.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+    const text = `${Object.entries(this.spec.env).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
     await mkdir(this.configDir, { recursive: true });
     await writeFile(join(this.configDir, '.env'), text, { mode: 0o600 });
   }

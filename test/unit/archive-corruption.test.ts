@@ -59,7 +59,7 @@ async function layout(archive: BuiltArchive): Promise<{ bytes: Buffer; regions: 
     cursor = dataStart + entry.data.length;
   }
   const endMarker = bytes.length - compressSmall(codec, END_OF_ARCHIVE).length;
-  regions.forEach((region, i) => (region.end = regions[i + 1]?.start ?? endMarker));
+  for (const [i, region] of regions.entries()) region.end = regions[i + 1]?.start ?? endMarker;
   return { bytes, regions, endMarker };
 }
 

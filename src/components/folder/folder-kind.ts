@@ -88,7 +88,7 @@ function createFolder(id: string, config: FolderConfig, values: Values): Compone
         async receive(_member, input) {
           // Made here, owner-only, rather than by the engine as root on the first bind mount.
           await mkdir(folder(), { recursive: true, mode: 0o700 });
-          extracted = await placeTree(ctx, input, source(entries));
+          extracted = await placeTree(ctx, input, source(entries), ctx.record.fingerprint[id]);
         },
         async fingerprint() {
           return fingerprintOf(extracted ?? (await countSource(ctx, source(entries))));

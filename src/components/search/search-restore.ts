@@ -106,7 +106,7 @@ export function searchRestoreTask(ctx: SearchContext<RestoreContext>): RestoreTa
           (r) => `${r.snapshot?.shards.successful ?? 0}/${r.snapshot?.shards.total ?? 0} shards`,
         );
         const shards = result.snapshot?.shards;
-        if (!shards || shards.failed !== 0 || shards.successful !== shards.total) {
+        if (shards?.failed !== 0 || shards.successful !== shards.total) {
           throw new OperationError(`${ctx.search.label} restore of ${snapshot} finished with ${shards?.failed ?? '?'} failed shards`, {
             hint: 'check GET _cat/recovery and the search container logs',
           });

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { readFromContainer, writeToContainer } from '../../core/fifo.ts';
 import { countTree, setTimes, tarTreeIn, tarTreeOut, type TreeCount, type TreeHelperRun } from '../../docker/tree-helper.ts';
 import { PreflightError } from '../../errors.ts';
+import { countingStream } from '../../ui/reporter.ts';
 import type { BackupContext, ContentFingerprint, RestoreContext, RunContext } from '../component.ts';
 import { EntryTimeTap, timesList } from './entry-times.ts';
 
@@ -47,19 +48,34 @@ export function treeFingerprint(counts: ReadonlyMap<string, TreeCount>): Content
   return fingerprint;
 }
 
+/** Counts taken in this run, so a copy after its pre-flight count can show how far it is. */
+const counted = new Map<string, TreeCount>();
+const countKey = (ctx: RunContext, tree: TreeSource) => JSON.stringify([ctx.runId, tree.source, tree.subdir ?? '', tree.entries ?? []]);
+
+/** About the size of the tar stream of a tree of this count: headers and padding on top of the contents. */
+export function tarBytesOf(count: { entries?: number; bytes?: number } | undefined): number | undefined {
+  if (!count || count.bytes === undefined) return undefined;
+  return count.bytes + (count.entries ?? 0) * 768 + 1024;
+}
+
 /** Counts a tree without copying it (the free-space estimate, the proof after a restore). */
-export function countSource(ctx: RunContext, tree: TreeSource): Promise<TreeCount> {
-  return countTree(treeHelper(ctx, `count ${tree.label}`, [{ source: tree.source, target: TREE, readOnly: true }]), dirOf(tree), tree.entries);
+export async function countSource(ctx: RunContext, tree: TreeSource): Promise<TreeCount> {
+  const count = await countTree(treeHelper(ctx, `count ${tree.label}`, [{ source: tree.source, target: TREE, readOnly: true }]), dirOf(tree), tree.entries);
+  if (counted.size > 256) counted.clear();
+  counted.set(countKey(ctx, tree), count);
+  return count;
 }
 
 /** Streams a tree into one staged member of the instance `component`. */
 export async function stageTree(ctx: BackupContext, component: string, member: string, tree: TreeSource): Promise<TreeCount> {
   let count: TreeCount | undefined;
   const pipe = `${member.replace(/\//g, '-')}.pipe`;
-  const staged = await ctx.reporter.step(tree.label, () =>
+  const expected = tarBytesOf(counted.get(countKey(ctx, tree)));
+  counted.delete(countKey(ctx, tree));
+  const staged = await ctx.reporter.step(tree.label, (handle) =>
     readFromContainer(
       { hostDir: ctx.staging.pipeDir, name: pipe },
-      (input) => ctx.staging.add(component, member, input),
+      (input) => ctx.staging.add(component, member, countingStream(input, handle, expected)),
       async () => {
         const mounts = [{ source: tree.source, target: TREE, readOnly: true }, { source: ctx.staging.pipeDir, target: '/out' }];
         count = await tarTreeOut(treeHelper(ctx, `backup ${tree.label}`, mounts), dirOf(tree), `/out/${pipe}`, tree.entries);
@@ -75,17 +91,18 @@ export async function stageTree(ctx: BackupContext, component: string, member: s
  * Replaces a tree (or only its listed entries) with a member's contents,
  * then sets the times busybox tar leaves as extracted (folders, symlinks).
  * Returns the count taken right after extraction: once a service starts it
- * may rewrite its own files, and that is not a restore's fault.
+ * may rewrite its own files, and that is not a restore's fault. `saved` (the
+ * count the backup recorded) gives the progress shown an expected size.
  */
-export async function placeTree(ctx: RestoreContext, input: Readable, tree: TreeSource): Promise<TreeCount> {
+export async function placeTree(ctx: RestoreContext, input: Readable, tree: TreeSource, saved?: { entries?: number; bytes?: number }): Promise<TreeCount> {
   const pipe = `${tree.label.replace(/[^A-Za-z0-9._-]+/g, '-')}.tar`;
   const mounts = [{ source: tree.source, target: TREE }, { source: ctx.pipeDir, target: '/in', readOnly: true }];
   const times = new EntryTimeTap();
   let extracted: TreeCount | undefined;
-  await ctx.reporter.step(tree.label, () =>
+  await ctx.reporter.step(tree.label, (handle) =>
     writeToContainer(
       { hostDir: ctx.pipeDir, name: pipe },
-      (output) => pipeline(input, times, output),
+      (output) => pipeline(countingStream(input, handle, tarBytesOf(saved)), times, output),
       async () => {
         extracted = await tarTreeIn(treeHelper(ctx, `restore ${tree.label}`, mounts), dirOf(tree), `/in/${pipe}`, tree.entries);
       },

@@ -75,7 +75,7 @@ function createVolumes(id: string, config: VolumesConfig, values: Values): Compo
           if (!(await ctx.docker.inspectVolume(dockerName(ctx.config.project, name)))) {
             await ctx.docker.createVolume(dockerName(ctx.config.project, name), composeVolumeLabels(ctx.config.project, name));
           }
-          extracted.set(name, await placeTree(ctx, input, source(ctx.config.project, name)));
+          extracted.set(name, await placeTree(ctx, input, source(ctx.config.project, name), ctx.record.fingerprint[name]));
         },
         async fingerprint() {
           const counts = new Map<string, TreeCount>();
