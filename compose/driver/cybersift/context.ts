@@ -1,0 +1,100 @@
+// Where the CyberSift stack lives and what it is called: CYBERSIFT_DIR (or
+// --dir), its .env, the compose project and files, the folders it binds.
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readEnvFile, type EnvMap } from '../../../src/config/env-file.ts';
+import type { ComposeProject } from '../../../src/docker/compose-cli.ts';
+import { ConfigError } from '../../../src/errors.ts';
+import { REPO_ROOT } from '../context.ts';
+import { say } from '../runtime.ts';
+
+export const CYBERSIFT_COMPOSE_DIR = join(REPO_ROOT, 'compose', 'cybersift');
+export const CYBERSIFT_COMPOSE_FILES = [join(CYBERSIFT_COMPOSE_DIR, 'docker-compose.yaml'), join(CYBERSIFT_COMPOSE_DIR, 'docker-compose.local.yaml')];
+
+/** Services in the order `up` reports them. */
+export const CYBERSIFT_SERVICES = ['elasticsearch', 'redis', 'cybersift'] as const;
+export type CyberSiftService = (typeof CYBERSIFT_SERVICES)[number];
+
+/** uid:gid of the engines and of the stand-in: they must own their folders. */
+export const ELASTICSEARCH_OWNER = '1000:1000';
+export const REDIS_OWNER = '999:999';
+export const CYBERSIFT_OWNER = '1000:1000';
+
+/** The index the stand-in writes events into. */
+export const EVENTS_INDEX = 'cybersift-events';
+
+const REQUIRED = ['COMPOSE_PROJECT_NAME', 'BACKUP_ROOT', 'REDIS_PASSWORD'] as const;
+
+export function cyberSiftDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const raw = env.CYBERSIFT_DIR?.trim();
+  return resolve(raw ? raw : join(homedir(), 'cybersift'));
+}
+
+/** The folder may be missing (up creates it) but never something other than a folder. */
+export async function checkCyberSiftDir(dir: string): Promise<boolean> {
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new ConfigError(`CYBERSIFT_DIR ${dir} is not a folder`, { hint: 'point CYBERSIFT_DIR or --dir at a folder, or remove that file' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`cannot use CYBERSIFT_DIR ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export interface CyberSiftContext {
+  dir: string;
+  envPath: string;
+  env: EnvMap;
+  project: string;
+  composeFiles: string[];
+  backupRoot: string;
+  /** Bind sources, as the compose file names them. */
+  elasticsearchData: string;
+  redisData: string;
+  models: string;
+  flows: string;
+  snapshots: string;
+}
+
+function composeFilesFrom(env: EnvMap): string[] {
+  const listed = (env.COMPOSE_FILE ?? '').split(':').filter(Boolean);
+  if (listed.length > 0 && listed.every((f) => existsSync(f))) return listed;
+  if (listed.length > 0) say(`COMPOSE_FILE in .env names missing files; using ${CYBERSIFT_COMPOSE_FILES.join(':')}`);
+  return CYBERSIFT_COMPOSE_FILES;
+}
+
+export function cyberSiftContextFrom(dir: string, envPath: string, env: EnvMap, composeFiles: string[]): CyberSiftContext {
+  const backupRoot = resolve(env.BACKUP_ROOT!);
+  return {
+    dir,
+    envPath,
+    env,
+    project: env.COMPOSE_PROJECT_NAME!,
+    composeFiles,
+    backupRoot,
+    elasticsearchData: join(dir, 'elasticsearch', 'data'),
+    redisData: join(dir, 'redis', 'data'),
+    models: join(dir, 'models'),
+    flows: join(dir, 'nifi', 'flows'),
+    snapshots: join(backupRoot, '.elasticsearch'),
+  };
+}
+
+export async function loadCyberSiftContext(dir = cyberSiftDirFromEnv()): Promise<CyberSiftContext> {
+  const hint = 'run compose/stack --stack cybersift up first, or set CYBERSIFT_DIR / --dir';
+  if (!(await checkCyberSiftDir(dir))) throw new ConfigError(`CYBERSIFT_DIR ${dir} does not exist`, { hint });
+  const envPath = join(dir, '.env');
+  if (!existsSync(envPath)) throw new ConfigError(`no stack configuration at ${envPath}`, { hint });
+  const env = await readEnvFile(envPath);
+  const missing = REQUIRED.filter((key) => !env[key]);
+  if (missing.length > 0) throw new ConfigError(`${envPath} lacks ${missing.join(', ')}`);
+  return cyberSiftContextFrom(dir, envPath, env, composeFilesFrom(env));
+}
+
+/** .env's values over the caller's environment; CYBERSIFT_DIR is where the stack is now. */
+export function cyberSiftComposeProject(ctx: CyberSiftContext): ComposeProject {
+  return { project: ctx.project, files: ctx.composeFiles, envFile: ctx.envPath, env: { ...process.env, ...ctx.env, CYBERSIFT_DIR: ctx.dir } };
+}
