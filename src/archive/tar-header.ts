@@ -1,6 +1,22 @@
 // The tar records hossadm writes and accepts: POSIX ustar headers for regular
 // files, preceded by a PAX extended header ('x') when a name is not short
 // ASCII or a size does not fit the 11 octal digits of the ustar field.
+//
+// node-tar's Pax class writes the PAX records (paxData). The ustar blocks and
+// all parsing stay hand-written, because node-tar's Header does not do what
+// format 1 and the strict reader need (checked against tar 7.5.23):
+// - Header#encode writes other bytes: numbers as "000600 \0" (six digits, space,
+//   NUL) where format 1 has "0000600\0", the checksum as "0ddddd \0" where it
+//   has "0ddddd\0 ", devmajor/devminor as octal zeros where it has NUL bytes,
+//   and a name of exactly 100 bytes split into prefix + name. The golden
+//   format-1 archive would change; Pax#encode likewise (its header is named
+//   "PaxHeader/…" with mode 0644 and no owner name).
+// - Header#decode is lenient where the reader must refuse: it accepts any
+//   magic, base-256 numbers, numbers with trailing junk ("1x" reads as 1, so a
+//   checksum field damaged after its digits still validates), and decodes
+//   invalid UTF-8 names to U+FFFD. Pax.parse skips malformed records silently.
+
+import { Pax } from 'tar/pax';
 
 export const BLOCK_SIZE = 512;
 export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK_SIZE);
@@ -49,15 +65,16 @@ export function sha256FromComment(comment: string | undefined): string | undefin
 export function buildMemberHeader({ name, size, mtime, sha256 }: MemberHeaderInput): Buffer {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bad member size ${size}`);
   const seconds = Math.max(0, Math.floor(mtime.getTime() / 1000));
-  const records: Array<[string, string]> = [];
   const nameFits = /^[\x20-\x7e]*$/.test(name) && name.length <= FIELD.name[1];
-  if (!nameFits) records.push(['path', name]);
-  if (size >= USTAR_SIZE_LIMIT) records.push(['size', String(size)]);
-  if (sha256 !== undefined) records.push(['comment', `hossadm sha256=${sha256}`]);
+  const sizeFits = size < USTAR_SIZE_LIMIT;
   const fallbackName = asciiFallback(name);
-  const main = ustarBlock({ name: nameFits ? name : fallbackName, size: size >= USTAR_SIZE_LIMIT ? 0 : size, seconds, type: '0' });
-  if (records.length === 0) return main;
-  const data = paxData(records);
+  const main = ustarBlock({ name: nameFits ? name : fallbackName, size: sizeFits ? size : 0, seconds, type: '0' });
+  if (nameFits && sizeFits && sha256 === undefined) return main;
+  const data = paxData({
+    path: nameFits ? undefined : name,
+    size: sizeFits ? undefined : size,
+    comment: sha256 === undefined ? undefined : `hossadm sha256=${sha256}`,
+  });
   const paxHeader = ustarBlock({ name: asciiFallback(PAX_HEADER_PREFIX + fallbackName), size: data.length, seconds, type: 'x' });
   return Buffer.concat([paxHeader, data, paddingFor(data.length), main]);
 }
@@ -112,16 +129,14 @@ function asciiFallback(name: string): string {
   return name.replace(/[^\x20-\x7e]/g, '_').slice(0, FIELD.name[1]);
 }
 
-/** PAX records "<length> <key>=<value>\n", where length counts the whole record. */
-function paxData(records: Array<[string, string]>): Buffer {
-  const lines = records.map(([key, value]) => {
-    const body = ` ${key}=${value}\n`;
-    const bodyBytes = Buffer.byteLength(body, 'utf8');
-    let length = bodyBytes + 1;
-    while (String(length).length + bodyBytes !== length) length = String(length).length + bodyBytes;
-    return `${length}${body}`;
-  });
-  return Buffer.from(lines.join(''), 'utf8');
+// Format 1's record order; Pax#encodeBody has another (comment before size)
+// and Pax#encode its own header block, so records are taken one by one.
+const PAX_RECORD_ORDER = ['path', 'size', 'comment'] as const;
+
+/** PAX records "<length> <key>=<value>\n" (length counts the whole record), undefined fields left out. */
+function paxData(fields: { path: string | undefined; size: number | undefined; comment: string | undefined }): Buffer {
+  const pax = new Pax(fields);
+  return Buffer.from(PAX_RECORD_ORDER.map((key) => pax.encodeField(key)).join(''), 'utf8');
 }
 
 // ---- reading ----

@@ -4,6 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { Header } from 'tar/header';
+import { Pax } from 'tar/pax';
 import { memberNameProblem } from '../../src/archive/member-name.ts';
 import { BLOCK_SIZE, END_OF_ARCHIVE, HeaderError, buildMemberHeader, paddingFor, parseHeader, parsePaxData, sha256FromComment } from '../../src/archive/tar-header.ts';
 import { tempDir } from './archive-support.ts';
@@ -83,6 +85,22 @@ describe('tar headers', () => {
       '-rw------- root/root         5 2024-05-06 07:08:09 a.txt',
       `-rw------- root/root       513 2024-05-06 07:08:09 b/${'ß'.repeat(70)}.bin`,
     ]);
+  });
+
+  test("node-tar's own Header and Pax read our headers alike", () => {
+    const name = `volumes/été-${'ü'.repeat(50)}.tar`;
+    const blocks = buildMemberHeader({ name, size: 513, mtime, sha256: 'cd'.repeat(32) });
+    const paxHeader = new Header(blocks.subarray(0, BLOCK_SIZE));
+    assert.equal(paxHeader.cksumValid, true);
+    assert.equal(paxHeader.type, 'ExtendedHeader');
+    const pax = Pax.parse(blocks.subarray(BLOCK_SIZE, BLOCK_SIZE + paxHeader.size!).toString('utf8'));
+    const main = new Header(blocks.subarray(blocks.length - BLOCK_SIZE), 0, pax);
+    assert.equal(main.cksumValid, true);
+    assert.deepEqual(
+      { path: main.path, size: main.size, type: main.type, mode: main.mode, uid: main.uid, gid: main.gid, uname: main.uname, gname: main.gname, mtime: main.mtime?.getTime() },
+      { path: name, size: 513, type: 'File', mode: 0o600, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: Math.floor(mtime.getTime() / 1000) * 1000 },
+    );
+    assert.equal(sha256FromComment(main.comment), 'cd'.repeat(32));
   });
 
   test('damage is detected: checksum, magic, numbers', () => {
