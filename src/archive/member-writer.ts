@@ -4,10 +4,11 @@
 
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ensureDir } from 'fs-extra/esm';
 import { preferAbort, throwIfAborted } from './abort.ts';
 import { createCompressor, type Codec, type CompressorOptions } from './codec.ts';
 
@@ -48,7 +49,7 @@ export async function stageMember(
     input.destroy();
     throw error;
   }
-  await mkdir(dirname(stagingPath), { recursive: true, mode: 0o700 });
+  await ensureDir(dirname(stagingPath), { mode: 0o700 });
   await unlink(stagingPath).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });

@@ -2,9 +2,10 @@
 // component instances in their order through three phases and keeps the writing services
 // stopped only during the freeze phase. Everything it touches comes in as a
 // parameter, so tests can drive it with fakes and the CLI stays thin.
-import { mkdir, readFile, rm, statfs, access } from 'node:fs/promises';
+import { readFile, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { ensureDir, pathExists } from 'fs-extra/esm';
 import { writeArchive } from '../archive/archive-writer.ts';
 import { PARTIAL_SUFFIX, publishFile } from '../archive/atomic-file.ts';
 import { verifyArchive } from '../archive/verify-archive.ts';
@@ -111,7 +112,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       hint: `bring the stack up, or set COMPOSE_PROJECT_NAME in ${config.envPath} to its project name`,
     });
   }
-  await mkdir(config.backupsDir, { recursive: true, mode: 0o700 });
+  await ensureDir(config.backupsDir, { mode: 0o700 });
   const runId = archiveStamp(now()).toLowerCase();
   const lock = await acquireLock(config.backupRoot, 'backup', (m) => reporter.warn(m), runId);
   const staging = new Staging(config.stagingDir, options.codec, deps.signal);
@@ -127,7 +128,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     if (await cleanUpAfterDeadRun({ config, docker, lock, warn: (m) => reporter.warn(m) })) ctx.containers = await projectContainers(docker, config.project);
     const swept = await docker.removeHelpers();
     if (swept > 0) reporter.warn(`removed ${swept} helper container(s) left by an interrupted run`);
-    if (await access(config.stagingDir).then(() => true, () => false)) {
+    if (await pathExists(config.stagingDir)) {
       const replace = await deps.prompter.confirm(`${config.stagingDir} holds a partial backup. Delete partial backup and create new?`, true);
       if (!replace) throw new PreflightError(`a partial backup is in ${config.stagingDir}`, { hint: 'move it away or answer yes' });
       await staging.remove();
@@ -198,7 +199,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     // any moment leaves no unchecked file that list, prune or check would
     // count as a backup.
     const readBackPath = finalPath + PARTIAL_SUFFIX;
-    if (await access(finalPath).then(() => true, () => false)) {
+    if (await pathExists(finalPath)) {
       throw new PreflightError(`${finalPath} already exists`, { hint: 'archive names carry the time to the second; wait a second and retry' });
     }
     const written = await reporter.step('write archive', () =>

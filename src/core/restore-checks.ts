@@ -1,7 +1,8 @@
 // The restore's pre-flight: everything that must hold before the first
 // change (stack version, compose files for a fresh start, each instance's
 // own checks, free space in BACKUP_ROOT for what is staged there).
-import { access, mkdir, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
+import { ensureDir, pathExists } from 'fs-extra/esm';
 import type { RestoreSituation, RestoreTarget, RestoreTask } from '../components/component.ts';
 import type { StackConfig } from '../config/stack-config.ts';
 import { PreflightError } from '../errors.ts';
@@ -31,7 +32,7 @@ export async function preflightRestore(input: RestorePreflight): Promise<void> {
       });
     }
     for (const file of config.compose.files) {
-      if (!(await access(file).then(() => true, () => false))) {
+      if (!(await pathExists(file))) {
         throw new PreflightError(`compose file ${file} named in the archived .env is not on this host`, {
           hint: 'check out the stack\'s compose files at the same path first (or set HOSSADM_UP_COMMAND)',
         });
@@ -40,7 +41,7 @@ export async function preflightRestore(input: RestorePreflight): Promise<void> {
   }
   for (const task of tasks.values()) await task.preflight();
   const needed = manifest.members.filter((m) => targetOf(m) === 'backup-root').reduce((s, m) => s + m.size, 0);
-  await mkdir(config.backupRoot, { recursive: true, mode: 0o700 });
+  await ensureDir(config.backupRoot, { mode: 0o700 });
   const stats = await statfs(config.backupRoot);
   if (stats.bavail * stats.bsize < needed + 64 * 1024 * 1024) {
     throw new PreflightError(`${config.backupRoot} has ${stats.bavail * stats.bsize} bytes free; the restore stages ${needed} bytes there`, { hint: 'free space there' });

@@ -3,8 +3,8 @@
 // placed from the archive, then the stack is started), in place over the
 // running stack, or the rerun of a restore that did not finish. A relocated
 // restore (verify --restore-test) is always a fresh one, into its own folder.
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathExists } from 'fs-extra/esm';
 import { parseEnv } from '../config/env-file.ts';
 import { loadStackConfig, resolveConfigDir, stackConfigFromEnv, type StackConfig } from '../config/stack-config.ts';
 import type { RestoreSituation } from '../components/component.ts';
@@ -40,7 +40,7 @@ export async function findSituation(deps: RestoreDeps, options: RestoreOptions):
   if (relocate) assertRelocated(archived, relocate);
   await docker.ping();
   // The profile's marker file (the .env by default) says the stack is installed here.
-  const liveEnvExists = await access(join(configDir, deps.profile.marker)).then(() => true, () => false);
+  const liveEnvExists = await pathExists(join(configDir, deps.profile.marker));
   let config: StackConfig = archived;
   let situation: RestoreSituation = 'fresh';
   const unfinished = await unfinishedRestore(configDir);

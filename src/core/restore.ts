@@ -5,8 +5,9 @@
 // instance, start a fresh stack, load the data services; finally prove the
 // result by recomputing each instance's fingerprint (restore-proof.ts).
 import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { Transform } from 'node:stream';
+import { ensureDir } from 'fs-extra/esm';
 import { readArchiveMembers } from '../archive/archive-reader.ts';
 import { writeFileAtomically } from '../archive/atomic-file.ts';
 import type { Component, Difference, RestoreContext, RestoreSituation, RestoreTarget, RestoreTask } from '../components/component.ts';
@@ -136,10 +137,10 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   let writingTo: RestoreTarget | undefined;
   try {
     await cleanUpAfterDeadRun({ config, docker, lock, warn: (m) => reporter.warn(m) });
-    await mkdir(pipeDir, { recursive: true, mode: 0o700 });
+    await ensureDir(pipeDir, { mode: 0o700 });
     // Written before the first change and removed once everything is loaded:
     // it proves to a rerun that what it finds here was made by this restore.
-    await mkdir(configDir, { recursive: true, mode: 0o700 });
+    await ensureDir(configDir, { mode: 0o700 });
     await writeFile(marker, `${situation} restore of ${options.archive}, pid ${process.pid}, started ${new Date().toISOString()}\n`, { mode: 0o600 });
     if (situation === 'in-place') {
       // Listed now: the clean-up above may have started writers a killed run had stopped.

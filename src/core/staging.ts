@@ -1,8 +1,8 @@
 // The staging folder BACKUP_ROOT/.current: every member of a backup is
 // written here, compressed, before the archive is assembled from them.
-import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { ensureDir, remove } from 'fs-extra/esm';
 import { stageMember } from '../archive/member-writer.ts';
 import type { Codec } from '../archive/codec.ts';
 import { ArchiveError } from '../errors.ts';
@@ -39,14 +39,14 @@ export class Staging {
   }
 
   async create(): Promise<void> {
-    await mkdir(this.pipeDir, { recursive: true, mode: 0o700 });
+    await ensureDir(this.pipeDir, { mode: 0o700 });
   }
 
   async add(component: string, name: string, input: Readable): Promise<StagedMember> {
     if (!SAFE_MEMBER.test(name) || name.includes('..')) throw new ArchiveError(`member name "${name}" is not a safe relative name`);
     if (this.members.some((m) => m.name === name)) throw new ArchiveError(`member ${name} staged twice`);
     const stagedPath = join(this.dir, 'members', `${name}.staged`);
-    await mkdir(dirname(stagedPath), { recursive: true, mode: 0o700 });
+    await ensureDir(dirname(stagedPath), { mode: 0o700 });
     const result = await noSpaceWhile(`staging ${name} in ${this.dir}`, () => stageMember(input, stagedPath, this.codec, this.signal));
     const member: StagedMember = { name, component, stagedPath, size: result.size, sha256: result.sha256, storedSize: result.storedSize };
     this.members.push(member);
@@ -54,6 +54,6 @@ export class Staging {
   }
 
   async remove(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    await remove(this.dir);
   }
 }

@@ -2,8 +2,8 @@
 // BACKUP_ROOT/backups/.verified.json so that `list` can show it, `prune`
 // can spare the newest archive known to be good and `check` can alert on a
 // failed verification. One entry per archive name: the last result only.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readJson } from 'fs-extra/esm';
 import { writeFileAtomically } from '../archive/atomic-file.ts';
 
 export const VERIFIED_FILE = '.verified.json';
@@ -30,7 +30,7 @@ function isRecord(value: unknown): value is VerificationRecord {
 export async function readVerifications(backupsDir: string): Promise<Verifications> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(join(backupsDir, VERIFIED_FILE), 'utf8'));
+    raw = await readJson(join(backupsDir, VERIFIED_FILE));
   } catch {
     return {};
   }

@@ -12,10 +12,10 @@
 // nodes as the replication factor); --copy-data keeps the extracted files,
 // so a failed import leaves the only local copy in place.
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
+import { ensureDir, remove } from 'fs-extra/esm';
 import { removeTree, tarTreeIn } from '../../docker/tree-helper.ts';
 import { ArchiveError, OperationError, PreflightError } from '../../errors.ts';
 import type { RestoreContext, RestoreTask } from '../component.ts';
@@ -143,7 +143,7 @@ export function cassandraRestoreTask(ctx: CassandraContext<RestoreContext>): Res
       }
       const service = archivedNodes.find((s) => member === nodeMember(id, s));
       if (!service) throw new ArchiveError(`archive member ${member} names no Cassandra node of the manifest`, { member });
-      await mkdir(hostScratch, { recursive: true, mode: 0o700 });
+      await ensureDir(hostScratch, { mode: 0o700 });
       await pipeline(input, createWriteStream(join(hostScratch, `${service}.tar`), { mode: 0o600 }));
     },
 
@@ -157,7 +157,7 @@ export function cassandraRestoreTask(ctx: CassandraContext<RestoreContext>): Res
         for (const node of nodes) await importNode(node);
       } finally {
         await session.close();
-        await rm(hostScratch, { recursive: true, force: true });
+        await remove(hostScratch);
       }
       if (nodes.length === 0) throw new OperationError(`no Cassandra node of ${id} runs`);
     },

@@ -3,8 +3,9 @@
 // the profile lists, so data folders and BACKUP_ROOT inside it stay out) or
 // a bind-mounted data folder such as TheHive's file storage (all of it,
 // copied while the services that write it are stopped).
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDir } from 'fs-extra/esm';
 import type { TreeCount } from '../../docker/tree-helper.ts';
 import { ConfigError } from '../../errors.ts';
 import { bool, object, onlyKeys, textList } from '../../config/shape.ts';
@@ -87,7 +88,7 @@ function createFolder(id: string, config: FolderConfig, values: Values): Compone
         },
         async receive(_member, input) {
           // Made here, owner-only, rather than by the engine as root on the first bind mount.
-          await mkdir(folder(), { recursive: true, mode: 0o700 });
+          await ensureDir(folder(), { mode: 0o700 });
           extracted = await placeTree(ctx, input, source(entries), ctx.record.fingerprint[id]);
         },
         async fingerprint() {

@@ -5,11 +5,12 @@
 // - stack still there: each database is loaded into a new database next to
 //   the live one and swapped in by renames, so a failing pg_restore leaves
 //   the old data in place.
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { ensureDir, remove } from 'fs-extra/esm';
 import { OperationError, PreflightError } from '../../errors.ts';
 import type { RestoreContext, RestoreTask } from '../component.ts';
 import { globalsMember } from './pg-backup.ts';
@@ -53,7 +54,7 @@ export function postgresRestoreTask(ctx: PgContext<RestoreContext>): RestoreTask
   };
 
   const cleanup = async () => {
-    await rm(hostDir, { recursive: true, force: true });
+    await remove(hostDir);
     if (postgres.initScriptsDir) await rm(join(postgres.initScriptsDir, INIT_SCRIPT_NAME), { force: true });
   };
 
@@ -123,7 +124,7 @@ export function postgresRestoreTask(ctx: PgContext<RestoreContext>): RestoreTask
     },
 
     async receive(member, input) {
-      await mkdir(hostDir, { recursive: true, mode: 0o755 });
+      await ensureDir(hostDir, { mode: 0o755 });
       // Readable by the container's postgres user, which runs the init script;
       // the files are removed as soon as the restore is proven.
       const isGlobals = member === globalsMember(postgres.id);
@@ -141,7 +142,7 @@ export function postgresRestoreTask(ctx: PgContext<RestoreContext>): RestoreTask
       // The script runs as the container's postgres user: it may rewrite this file, nothing else here.
       await writeFile(join(hostDir, 'status'), 'pending\n', { mode: 0o666 });
       await chmod(join(hostDir, 'status'), 0o666);
-      await mkdir(postgres.initScriptsDir!, { recursive: true });
+      await ensureDir(postgres.initScriptsDir!);
       // The script finds this instance's folder as the container mounts it.
       const script = (await readFile(templatePath, 'utf8')).replace(TEMPLATE_DIR, containerDir);
       await writeFile(join(postgres.initScriptsDir!, INIT_SCRIPT_NAME), script, { mode: 0o755 });

@@ -2,9 +2,10 @@
 // (found by compose's labels), their images, labels, mounts and environment,
 // and, when the compose files are known from the labels, what `compose
 // config` says of services that do not run. Only reads.
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathExists, remove } from 'fs-extra/esm';
 import type { DockerClient } from '../../docker/types.ts';
 import { PROJECT_LABEL, SERVICE_LABEL } from '../../docker/compose-services.ts';
 import { renderServices } from '../../docker/compose-config.ts';
@@ -115,13 +116,7 @@ export async function readProject(docker: DockerClient, project: string, isDir: 
     try {
       // Compose reads the project folder's .env for ${VARS}; an empty one stands in when there is none.
       let envFile = workingDir ? join(workingDir, '.env') : undefined;
-      if (
-        !envFile ||
-        !(await access(envFile).then(
-          () => true,
-          () => false,
-        ))
-      ) {
+      if (!envFile || !(await pathExists(envFile))) {
         scratch = await mkdtemp(join(tmpdir(), 'hossadm-init-'));
         envFile = join(scratch, 'empty.env');
         await writeFile(envFile, '');
@@ -133,7 +128,7 @@ export async function readProject(docker: DockerClient, project: string, isDir: 
     } catch (error) {
       composeProblem = error instanceof Error ? error.message.split('\n')[0] : String(error);
     } finally {
-      if (scratch) await rm(scratch, { recursive: true, force: true });
+      if (scratch) await remove(scratch);
     }
   } else {
     composeProblem = `the containers do not carry ${CONFIG_FILES_LABEL}`;

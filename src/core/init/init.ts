@@ -2,8 +2,9 @@
 // (DIR/hossadm-profile.json) plus the .env its references need. Secrets are
 // copied from the containers' environment into DIR/.env (mode 0600) and are
 // referenced by name in the profile; they are never printed.
-import { access, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDir, pathExists, writeJson } from 'fs-extra/esm';
 import { registeredKinds } from '../../components/index.ts';
 import { parseEnv, updateEnvText } from '../../config/env-file.ts';
 import { validateProfile } from '../../config/profile.ts';
@@ -109,10 +110,7 @@ export async function runInit(deps: { docker: DockerClient; reporter: Reporter }
   const result: InitResult = { project, profilePath, envPath, written: false, envAdded, profile: plan.profile, notes: plan.notes };
   if (request.dryRun) return result;
 
-  const profileExists = await access(profilePath).then(
-    () => true,
-    () => false,
-  );
+  const profileExists = await pathExists(profilePath);
   if (profileExists && !request.force) {
     throw new PreflightError(`${profilePath} already exists`, { hint: 'review or move it away, or add --force to replace it (the .env keeps its values)' });
   }
@@ -121,8 +119,8 @@ export async function runInit(deps: { docker: DockerClient; reporter: Reporter }
       reporter.warn(`${envPath} says ${name}=${value}, the running project ${plan.env[name]}; the .env is kept as it is`);
     }
   }
-  await mkdir(request.configDir, { recursive: true, mode: 0o700 });
-  await writeFile(profilePath, `${JSON.stringify(plan.profile, null, 2)}\n`, { mode: 0o644 });
+  await ensureDir(request.configDir, { mode: 0o700 });
+  await writeJson(profilePath, plan.profile, { spaces: 2, mode: 0o644 });
   const additions = Object.fromEntries(envAdded.map((k) => [k, envValue(plan.env[k]!)]));
   const header = existingEnv === undefined ? `# Written by hossadm init for the Compose project ${project}; holds secrets: keep it 0600.\n` : '';
   await writeFile(envPath, header + updateEnvText(existingEnv ?? '', additions).replace(/^\n/, ''), { mode: 0o600 });
