@@ -7,6 +7,7 @@ import type { StackConfig } from '../config/stack-config.ts';
 import type { Staging } from '../core/staging.ts';
 import type { ContainerInfo, DockerClient } from '../docker/types.ts';
 import type { Reporter } from '../ui/reporter.ts';
+import type { ObjectStoreClient, ObjectStoreSettings } from './objectstore/object-client.ts';
 
 export type ConsistencyMode = 'cold' | 'hot';
 
@@ -36,6 +37,8 @@ export interface RunContext {
       request(params: { method: string; path: string; body?: unknown; querystring?: Record<string, string> }): Promise<{ body: unknown }>;
       close(): Promise<void>;
     };
+    /** An S3-compatible object store's client for these settings. */
+    objectStore?(settings: ObjectStoreSettings): ObjectStoreClient;
   };
 }
 

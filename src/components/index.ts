@@ -6,11 +6,13 @@ import { postgresKind } from './postgres/postgres-component.ts';
 import { searchSnapshotKind } from './search/search-kind.ts';
 import { volumesKind } from './volumes/volumes-component.ts';
 import { cassandraKind } from './cassandra/cassandra-kind.ts';
+import { objectStoreKind } from './objectstore/objectstore-kind.ts';
 
 registerKind(folderKind);
 registerKind(postgresKind);
 registerKind(searchSnapshotKind);
 registerKind(volumesKind);
 registerKind(cassandraKind);
+registerKind(objectStoreKind);
 
 export { kindNamed, registeredKinds } from './registry.ts';

@@ -15,6 +15,7 @@ import { Staging } from '../../src/core/staging.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { fifosBelow } from '../support/engine-checks.ts';
 import { FakeCassandra, serveCql } from '../support/fake-cassandra.ts';
+import { FakeObjectStore, serveObjectStore } from '../support/fake-objectstore.ts';
 import { buildStack, connected, fillTree, PASSWORD, treeListing, type FakeStack, type ServiceDef } from '../support/fake-stack.ts';
 
 const ID = 'sample';
@@ -32,6 +33,7 @@ interface KindCase {
 }
 
 const cassandraNodes = new WeakMap<FakeStack, Map<string, FakeCassandra>>();
+const objectStores = new WeakMap<FakeStack, FakeObjectStore>();
 
 const CASES: Record<string, KindCase> = {
   folder: {
@@ -106,6 +108,22 @@ const CASES: Record<string, KindCase> = {
       return [...(await node.tags()).map((tag) => `snapshot tag ${tag}`), ...(node.openSessions ? [`${node.openSessions} open sessions`] : []), ...node.unknownCql];
     },
   },
+  objectstore: {
+    config: { service: 'objectstore', accessKey: { env: 'DB_USER' }, secretKey: { env: 'DB_PASSWORD' } },
+    wrongType: ['port', 'nine thousand'],
+    services: () => [{ service: 'objectstore' }, { service: 'app' }],
+    fakeSetup: async (stack) => {
+      const store = new FakeObjectStore('admin', PASSWORD);
+      store.addBucket('assets');
+      store.put('assets', 'a/b.txt', 'hello', { contentType: 'text/plain', metadata: { m: '1' }, tags: { t: '2' } });
+      store.put('assets', 'empty', '');
+      objectStores.set(stack, store);
+      serveObjectStore(stack, 'objectstore', store);
+    },
+    leftovers: async (stack) => {
+      const store = objectStores.get(stack)!;
+      return [...(store.openClients ? [`${store.openClients} open clients`] : []), ...[...store.pendingUploads.keys()].map((u) => `upload ${u}`)];
+    },
 };
 
 async function sampleStack(t: TestContext, kind: string, c: KindCase): Promise<{ stack: FakeStack; config: StackConfig; component: Component }> {
