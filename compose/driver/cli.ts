@@ -1,8 +1,8 @@
-// The driver's command line: [--stack hoss|thehive|cybersift] [--dir DIR], a verb and,
+// The driver's command line: [--stack hoss|thehive|cybersift|wire] [--dir DIR], a verb and,
 // for seed, --scale N. Anything else is a usage error naming what was wrong.
 import { UsageError } from '../../src/errors.ts';
 
-export const STACKS = ['hoss', 'thehive', 'cybersift'] as const;
+export const STACKS = ['hoss', 'thehive', 'cybersift', 'wire'] as const;
 export type StackName = (typeof STACKS)[number];
 
 export const VERBS = ['up', 'seed', 'fingerprint', 'reset', 'down'] as const;
@@ -45,7 +45,7 @@ export function parseCommand(argv: readonly string[]): Command {
 
 export interface Invocation {
   stack: StackName;
-  /** --dir: the stack folder, over HOSS_DIR / THEHIVE_DIR / CYBERSIFT_DIR. */
+  /** --dir: the stack folder, over HOSS_DIR / THEHIVE_DIR / CYBERSIFT_DIR / WIRE_DIR. */
   dir: string | undefined;
   command: Command;
 }

@@ -6,11 +6,12 @@ import { parseInvocation, type StackName } from './cli.ts';
 import { docker, RUN_ID } from './runtime.ts';
 import { hossStack } from './stacks/hoss.ts';
 import { theHiveStack } from './stacks/thehive.ts';
+import { wireStack } from './stacks/wire.ts';
 import { cyberSiftStack } from './stacks/cybersift.ts';
 import type { StackModule } from './stacks/types.ts';
 import { resolve } from 'node:path';
 
-const MODULES: Record<StackName, StackModule> = { hoss: hossStack, thehive: theHiveStack, cybersift: cyberSiftStack };
+const MODULES: Record<StackName, StackModule> = { hoss: hossStack, thehive: theHiveStack, cybersift: cyberSiftStack, wire: wireStack };
 
 async function run(argv: readonly string[]): Promise<void> {
   const { stack, dir, command } = parseInvocation(argv);
