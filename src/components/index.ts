@@ -6,6 +6,7 @@ import { postgresKind } from './postgres/postgres-component.ts';
 import { searchSnapshotKind } from './search/search-kind.ts';
 import { volumesKind } from './volumes/volumes-component.ts';
 import { cassandraKind } from './cassandra/cassandra-kind.ts';
+import { redisKind } from './redis/redis-kind.ts';
 import { objectStoreKind } from './objectstore/objectstore-kind.ts';
 
 registerKind(folderKind);
@@ -13,6 +14,7 @@ registerKind(postgresKind);
 registerKind(searchSnapshotKind);
 registerKind(volumesKind);
 registerKind(cassandraKind);
+registerKind(redisKind);
 registerKind(objectStoreKind);
 
 export { kindNamed, registeredKinds } from './registry.ts';

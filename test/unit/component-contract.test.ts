@@ -3,6 +3,7 @@
 // fails this suite, so no new kind skips it.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeArchive } from '../../src/archive/archive-writer.ts';
 import { verifyArchive } from '../../src/archive/verify-archive.ts';
@@ -15,6 +16,7 @@ import { Staging } from '../../src/core/staging.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { fifosBelow } from '../support/engine-checks.ts';
 import { FakeCassandra, serveCql } from '../support/fake-cassandra.ts';
+import { FakeRedis, serveRedis } from '../support/fake-redis.ts';
 import { FakeObjectStore, serveObjectStore } from '../support/fake-objectstore.ts';
 import { buildStack, connected, fillTree, PASSWORD, treeListing, type FakeStack, type ServiceDef } from '../support/fake-stack.ts';
 
@@ -33,6 +35,7 @@ interface KindCase {
 }
 
 const cassandraNodes = new WeakMap<FakeStack, Map<string, FakeCassandra>>();
+const redisServers = new WeakMap<FakeStack, FakeRedis>();
 const objectStores = new WeakMap<FakeStack, FakeObjectStore>();
 
 const CASES: Record<string, KindCase> = {
@@ -106,6 +109,23 @@ const CASES: Record<string, KindCase> = {
     leftovers: async (stack) => {
       const node = cassandraNodes.get(stack)!.get('cassandra')!;
       return [...(await node.tags()).map((tag) => `snapshot tag ${tag}`), ...(node.openSessions ? [`${node.openSessions} open sessions`] : []), ...node.unknownCql];
+    },
+  },
+  redis: {
+    config: { service: 'redis', password: { env: 'DB_PASSWORD' }, dataDir: '/data' },
+    wrongType: ['databases', 'sixteen'],
+    services: () => [{ service: 'redis', volumes: { '/data': 'redis-data' } }, { service: 'app' }],
+    fakeSetup: async (stack, t) => {
+      const redis = new FakeRedis(stack.docker, 'redis', { password: PASSWORD });
+      redis.set(0, 'cache:a', { type: 'string', value: Buffer.from([0, 255, 13, 10]) });
+      redis.set(2, 'queue', { type: 'list', value: [Buffer.from('x'), Buffer.from('y')] }, Date.now() + 86_400_000);
+      redisServers.set(stack, redis);
+      await serveRedis(t, stack.docker, new Map([['redis', redis]]));
+    },
+    leftovers: async (stack) => {
+      const redis = redisServers.get(stack)!;
+      const left = (await readdir(redis.hostData())).filter((n) => n.startsWith('hossadm-'));
+      return [...left, ...(redis.openConnections ? [`${redis.openConnections} open connections`] : []), ...redis.unknownCommands];
     },
   },
   objectstore: {

@@ -24,7 +24,7 @@ import { join, posix } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { writeToContainer } from '../../core/fifo.ts';
-import { folderOwner, tarTreeIn } from '../../docker/tree-helper.ts';
+import { folderOwner, removeTree, tarTreeIn } from '../../docker/tree-helper.ts';
 import { ArchiveError, OperationError, PreflightError } from '../../errors.ts';
 import type { RestoreContext, RestoreTask } from '../component.ts';
 import { TREE, treeHelper } from '../tree/tree-copy.ts';
@@ -169,17 +169,23 @@ export function redisRestoreTask(ctx: RedisContext<RestoreContext>): RestoreTask
         const size = (await stat(rdbFile)).size;
 
         await ctx.reporter.step(`${id} stop ${service}`, () => ctx.docker.stopContainer(container.id, 60));
-        const pipe = `${id}-redis.tar`;
-        await ctx.reporter.step(`${id} place RDB${live.appendonly ? ' and a new append-only file' : ''}`, () =>
-          writeToContainer(
-            { hostDir: ctx.pipeDir, name: pipe },
-            (output) => pipeline(tarOf(placedFiles(live, rdbFile, size), owner), output),
-            async () => {
-              await tarTreeIn(treeHelper(ctx, `restore ${service} RDB`, mounts), dir, `/in/${pipe}`, [live.dbfilename, live.appenddirname]);
-            },
-          ),
-        );
-        await ctx.reporter.step(`${id} start ${service}`, () => ctx.docker.startContainer(container.id));
+        try {
+          // With AOF off the old appendonlydir goes too: a later switch to AOF would load its stale keys.
+          if (!live.appendonly) await removeTree(treeHelper(ctx, `remove ${service} append-only files`, mounts), posix.join(dir, live.appenddirname));
+          const pipe = `${id}-redis.tar`;
+          await ctx.reporter.step(`${id} place RDB${live.appendonly ? ' and a new append-only file' : ''}`, () =>
+            writeToContainer(
+              { hostDir: ctx.pipeDir, name: pipe },
+              (output) => pipeline(tarOf(placedFiles(live, rdbFile, size), owner), output),
+              async () => {
+                await tarTreeIn(treeHelper(ctx, `restore ${service} RDB`, mounts), dir, `/in/${pipe}`, live.appendonly ? [live.dbfilename, live.appenddirname] : [live.dbfilename]);
+              },
+            ),
+          );
+        } finally {
+          // Started again even when placing failed, so the run does not wait for a service it stopped itself.
+          await ctx.reporter.step(`${id} start ${service}`, () => ctx.docker.startContainer(container.id));
+        }
         const after = await ctx.reporter.step(`${id} ${service} loaded the RDB`, () => ready(`${service} loading the restored RDB`));
         try {
           if (live.appendonly) await ctx.reporter.step(`${id} AOF rewrite`, () => rewriteAof(after));
