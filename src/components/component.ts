@@ -152,6 +152,12 @@ export interface Component {
   /** Checks that the instance's servers answer (after an upgrade). */
   probes(): Probe[];
   preflightBackup(ctx: BackupContext): Promise<BackupFacts>;
+  /**
+   * For an instance a backup leaves out (backup --without): what a fresh host
+   * still needs of it before the stack starts (its data folder's owner), kept
+   * as its record's details; the restore then only calls beforeStart.
+   */
+  omitted?(ctx: BackupContext): Promise<Record<string, unknown>>;
   backup(ctx: BackupContext): BackupTask;
   restore(ctx: RestoreContext): RestoreTask;
 }

@@ -178,6 +178,11 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       records[component.id] = { kind: component.kind, versions: facts[index]!.versions, ...(await task.finish()) };
     }
 
+    for (const component of config.components.filter((c) => options.without?.includes(c.id))) {
+      const details = await component.omitted?.(ctx);
+      if (details) records[component.id] = { kind: component.kind, versions: {}, details, fingerprint: {}, live: false };
+    }
+
     const createdAt = now();
     const manifest: Manifest = {
       formatVersion: FORMAT_VERSION,

@@ -104,12 +104,15 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const runId = `restore-${Date.now().toString(36)}`;
   const pipeDir = restorePipeDir(config);
   const tasks = new Map<string, RestoreTask>();
+  // Instances the backup left out: only their preparation of a fresh host runs.
+  const prepareOnly = new Map<string, RestoreTask>();
   const instances = new Map<string, Component>();
+  const omitted = new Set(manifest.omitted ?? []);
   for (const component of config.components) {
     const record = manifest.components[component.id];
     if (!record) continue;
     const ctx: RestoreContext = { config, docker, reporter, runId, signal: deps.signal, containers, situation, record, pipeDir, forceVersion: options.forceVersion };
-    tasks.set(component.id, component.restore(ctx));
+    (omitted.has(component.id) ? prepareOnly : tasks).set(component.id, component.restore(ctx));
     instances.set(component.id, component);
   }
   const targetOf = (member: { name: string; component: string }) => instances.get(member.component)?.restoresInto(member.name);
@@ -167,7 +170,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     if (situation === 'fresh') {
       // The archived .env is back in place by now; a relocated copy must start with its own names and folders.
       if (relocate) await writeFileAtomically(config.envPath, (h) => h.writeFile(updateEnvText(envText, relocation)), { overwrite: true, mode: 0o600 });
-      for (const task of tasks.values()) await task.beforeStart?.();
+      for (const task of [...tasks.values(), ...prepareOnly.values()]) await task.beforeStart?.();
       await reporter.step('start the stack', () => (deps.starter ?? startStack)(config));
       await waitForServices(docker, config, reporter);
     }

@@ -4,9 +4,12 @@
 // by that version with HOSS_DIR=/tmp/hossadm-format1/hoss and project
 // tformat1; fixtures/archives/hoss-format-1.fingerprint.json is the driver's
 // fingerprint of that stack at the time. The test brings up a stack at the
-// same place, restores the archive in place and compares fingerprints.
+// same place with the archived .env (its secrets are the ones the archived
+// roles and volumes carry), restores the archive in place and compares
+// fingerprints.
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { hossadm } from '../integration/hossadm-support.ts';
 import { changedKeys, REPO, runStack, stackOk } from '../integration/stack-support.ts';
@@ -19,6 +22,8 @@ before(async () => {
   // A run killed earlier may have left the stack; start from nothing.
   await runStack(['reset'], env);
   await rm('/tmp/hossadm-format1', { recursive: true, force: true });
+  await mkdir(HOSS_DIR, { recursive: true });
+  await writeFile(`${HOSS_DIR}/.env`, execFileSync('sh', ['-c', 'zstd -dc "$1" | tar -xOf - stack.env', 'sh', ARCHIVE]), { mode: 0o600 });
   await stackOk(['up'], env);
 });
 

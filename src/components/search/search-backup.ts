@@ -42,6 +42,15 @@ async function dataFolder(ctx: SearchContext<BackupContext>): Promise<string | u
   return (info.Mounts ?? []).find((m) => m.Type === 'bind' && m.Destination === ctx.search.containerDataDir)?.Source;
 }
 
+/** Owner and mode of a bind-mounted data folder, as the restore recreates them on a fresh host. */
+export async function dataFolderOwner(ctx: SearchContext<BackupContext>): Promise<{ dataOwner?: string; dataMode?: string }> {
+  const dataDir = await dataFolder(ctx);
+  if (!dataDir) return {};
+  const run: TreeHelperRun = { docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose: 'owner of the data folder', signal: ctx.signal, mounts: [{ source: dataDir, target: '/data', readOnly: true }] };
+  const data = await folderOwner(run, '/data');
+  return { dataOwner: data.owner, dataMode: data.mode };
+}
+
 function helper(ctx: SearchContext<BackupContext>, purpose: string, hostRepo: string): TreeHelperRun {
   return {
     docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose, signal: ctx.signal,
@@ -181,8 +190,6 @@ export function searchBackupTask(ctx: SearchContext<BackupContext>): BackupTask 
         // Bind-mounted folders are created root-owned by the engine on a new
         // host; the search engine's own uid must own its data folder, so the
         // owner is recorded here and recreated by the restore.
-        const dataDir = await dataFolder(ctx);
-        const data = dataDir ? await folderOwner({ ...helper(ctx, 'owner of the data folder', hostRepo), mounts: [{ source: dataDir, target: '/data', readOnly: true }] }, '/data') : undefined;
         return {
           details: {
             flavour: ctx.search.flavour,
@@ -190,7 +197,7 @@ export function searchBackupTask(ctx: SearchContext<BackupContext>): BackupTask 
             indices: info.indices.sort(),
             repositoryOwner: count?.owner ?? '1000:1000',
             repositoryMode: count?.mode ?? '755',
-            ...(data ? { dataOwner: data.owner, dataMode: data.mode } : {}),
+            ...(await dataFolderOwner(ctx)),
           },
           fingerprint: { indices: counts },
           live: ctx.mode === 'hot',
