@@ -2,12 +2,12 @@
 // the core/, auth/, sync/, opensearch/, ui/ folders, plus the data and
 // backup folders the compose file binds. Existing files are never
 // overwritten here, as an operator may have edited them.
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { COMPOSE_FILES, SERVER_DIR, type StackContext } from './context.ts';
-import { renderEnv } from './env-template.ts';
-import { runHelperScript, say } from './runtime.ts';
+import { ensureStackEnv, renderEnv } from './env-template.ts';
+import { runHelperScript } from './runtime.ts';
 
 export const CONFIG_TEMPLATES = join(SERVER_DIR, 'config');
 export const INIT_SCRIPTS = join(SERVER_DIR, 'db', 'initdb.d');
@@ -31,23 +31,13 @@ export async function stackVersion(): Promise<string> {
 
 /** Writes .env with fresh secrets unless it exists; true when it was written. */
 export async function ensureEnvFile(hossDir: string): Promise<boolean> {
-  const envPath = join(hossDir, '.env');
-  if (existsSync(envPath)) return false;
-  const backupRoot = process.env.BACKUP_ROOT?.trim();
-  const text = renderEnv({
-    hossDir,
-    project: process.env.COMPOSE_PROJECT_NAME?.trim() || 'server',
+  return ensureStackEnv(hossDir, {
+    defaultProject: 'server',
     composeFiles: COMPOSE_FILES,
-    version: await stackVersion(),
-    ...(backupRoot ? { backupRoot } : {}),
-    uid: process.getuid?.() ?? 1000,
-    gid: process.getgid?.() ?? 1000,
+    version: stackVersion,
+    render: (input) => renderEnv({ hossDir, ...input }),
+    holds: 'new secrets',
   });
-  await mkdir(hossDir, { recursive: true });
-  // Secrets: readable by the operator only.
-  await writeFile(envPath, text, { mode: 0o600, flag: 'wx' });
-  say(`wrote ${envPath} with new secrets`);
-  return true;
 }
 
 /** Copies the config templates into HOSS_DIR; `overwrite` restores their seeded content. */

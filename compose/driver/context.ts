@@ -41,19 +41,28 @@ export function hossDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(raw ? raw : join(homedir(), '.hoss'));
 }
 
-/** HOSS_DIR may be missing (up creates it) but never something other than a folder. */
-export async function checkHossDir(hossDir: string): Promise<boolean> {
+/**
+ * A stack folder may be missing (up creates it) but never something other
+ * than a folder; true when it exists. `name` is the variable that sets it
+ * (HOSS_DIR), `hint` says how to point it elsewhere.
+ */
+export async function checkStackDir(dir: string, name: string, hint: string): Promise<boolean> {
   try {
-    const info = await stat(hossDir);
+    const info = await stat(dir);
     if (!info.isDirectory()) {
-      throw new ConfigError(`HOSS_DIR ${hossDir} is not a folder`, { hint: 'point HOSS_DIR at a folder, or remove that file' });
+      throw new ConfigError(`${name} ${dir} is not a folder`, { hint });
     }
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot use HOSS_DIR ${hossDir}: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError(`cannot use ${name} ${dir}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** HOSS_DIR may be missing (up creates it) but never something other than a folder. */
+export async function checkHossDir(hossDir: string): Promise<boolean> {
+  return checkStackDir(hossDir, 'HOSS_DIR', 'point HOSS_DIR at a folder, or remove that file');
 }
 
 export interface StackContext {

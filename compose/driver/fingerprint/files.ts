@@ -105,9 +105,12 @@ export function fileSha256(path: string): Promise<string> {
   });
 }
 
-/** Every regular file of the config folder except data, backups and the init scripts (a folder of their own). */
-export async function fingerprintConfig(ctx: StackContext): Promise<Record<string, string>> {
-  const skip = [join(ctx.hossDir, 'data'), ctx.backupRoot, resolve(ctx.env.DB_INIT_SCRIPTS!), resolve(ctx.env.DB_ROOT!)];
+/**
+ * The sha256 of every regular file below `root`, keyed by its path relative
+ * to `root`, in the order a depth-first walk meets them; the paths in
+ * `skip` (and everything below them) are left out.
+ */
+export async function hashFilesExcept(root: string, skip: readonly string[]): Promise<Record<string, string>> {
   const isSkipped = (path: string) => skip.some((s) => path === s || path.startsWith(`${s}${sep}`));
   const result: Record<string, string> = {};
   const walk = async (dir: string): Promise<void> => {
@@ -115,9 +118,16 @@ export async function fingerprintConfig(ctx: StackContext): Promise<Record<strin
       const path = join(dir, entry.name);
       if (isSkipped(path)) continue;
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) result[relative(ctx.hossDir, path)] = await fileSha256(path);
+      else if (entry.isFile()) result[relative(root, path)] = await fileSha256(path);
     }
   };
-  await walk(ctx.hossDir);
+  await walk(root);
+  return result;
+}
+
+/** Every regular file of the config folder except data, backups and the init scripts (a folder of their own). */
+export async function fingerprintConfig(ctx: StackContext): Promise<Record<string, string>> {
+  const skip = [join(ctx.hossDir, 'data'), ctx.backupRoot, resolve(ctx.env.DB_INIT_SCRIPTS!), resolve(ctx.env.DB_ROOT!)];
+  const result = await hashFilesExcept(ctx.hossDir, skip);
   return Object.fromEntries(Object.entries(result).sort(([a], [b]) => byCodeUnit(a, b)));
 }

@@ -4,8 +4,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { runHelperScript, say } from '../runtime.ts';
+import { runHelperScript } from '../runtime.ts';
 import { CASSANDRA_OWNER, ELASTICSEARCH_OWNER, THEHIVE_COMPOSE_DIR, THEHIVE_COMPOSE_FILES, THEHIVE_OWNER, type TheHiveContext } from './context.ts';
+import { ensureStackEnv } from '../env-template.ts';
 import { renderTheHiveEnv } from './env-template.ts';
 
 export const APPLICATION_CONF_TEMPLATE = join(THEHIVE_COMPOSE_DIR, 'config', 'application.conf');
@@ -16,22 +17,13 @@ export async function theHiveVersion(): Promise<string> {
 
 /** Writes .env with a fresh password unless it exists; true when it was written. */
 export async function ensureTheHiveEnv(dir: string): Promise<boolean> {
-  const envPath = join(dir, '.env');
-  if (existsSync(envPath)) return false;
-  const backupRoot = process.env.BACKUP_ROOT?.trim();
-  const text = renderTheHiveEnv({
-    dir,
-    project: process.env.COMPOSE_PROJECT_NAME?.trim() || 'thehive',
+  return ensureStackEnv(dir, {
+    defaultProject: 'thehive',
     composeFiles: THEHIVE_COMPOSE_FILES,
-    version: await theHiveVersion(),
-    ...(backupRoot ? { backupRoot } : {}),
-    uid: process.getuid?.() ?? 1000,
-    gid: process.getgid?.() ?? 1000,
+    version: theHiveVersion,
+    render: (input) => renderTheHiveEnv({ dir, ...input }),
+    holds: 'a new Cassandra password',
   });
-  await mkdir(dir, { recursive: true });
-  await writeFile(envPath, text, { mode: 0o600, flag: 'wx' });
-  say(`wrote ${envPath} with a new Cassandra password`);
-  return true;
 }
 
 /** application.conf from the template, naming .env's keyspace and index. */

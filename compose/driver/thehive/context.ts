@@ -1,13 +1,12 @@
 // Where the TheHive stack lives and what it is called: THEHIVE_DIR (or
 // --dir), its .env, the compose project and files, the folders it binds.
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readEnvFile, type EnvMap } from '../../../src/config/env-file.ts';
 import type { ComposeProject } from '../../../src/docker/compose-cli.ts';
 import { ConfigError } from '../../../src/errors.ts';
-import { REPO_ROOT } from '../context.ts';
+import { checkStackDir, REPO_ROOT } from '../context.ts';
 import { say } from '../runtime.ts';
 
 export const THEHIVE_COMPOSE_DIR = join(REPO_ROOT, 'compose', 'thehive');
@@ -32,15 +31,7 @@ export function theHiveDirFromEnv(env: NodeJS.ProcessEnv = process.env): string 
 
 /** The folder may be missing (up creates it) but never something other than a folder. */
 export async function checkTheHiveDir(dir: string): Promise<boolean> {
-  try {
-    const info = await stat(dir);
-    if (!info.isDirectory()) throw new ConfigError(`THEHIVE_DIR ${dir} is not a folder`, { hint: 'point THEHIVE_DIR or --dir at a folder, or remove that file' });
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot use THEHIVE_DIR ${dir}: ${(error as Error).message}`, { cause: error });
-  }
+  return checkStackDir(dir, 'THEHIVE_DIR', 'point THEHIVE_DIR or --dir at a folder, or remove that file');
 }
 
 export interface TheHiveContext {

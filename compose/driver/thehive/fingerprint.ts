@@ -18,12 +18,11 @@
 // TheHive's write order (file, row, document), so a stack that is being
 // written to still shows no document without a row and no row without a file.
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import { listTree, type TreeEntry } from '../../../src/docker/tree-digest.ts';
 import { byCodeUnit, canonicalJson, sha256 } from '../fingerprint/canonical.ts';
-import { fileSha256, treeFingerprint, type TreeFingerprint } from '../fingerprint/files.ts';
+import { hashFilesExcept, treeFingerprint, type TreeFingerprint } from '../fingerprint/files.ts';
 import { docker, helperImage, RUN_ID } from '../runtime.ts';
 import type { TheHiveContext } from './context.ts';
 import { es, esBase, esRequest, withCql } from './services.ts';
@@ -274,18 +273,7 @@ export async function readTheHiveConsistency(ctx: TheHiveContext): Promise<TheHi
 /** Every regular file of the stack folder except engine data, TheHive's files and BACKUP_ROOT. */
 async function fingerprintConfigFiles(ctx: TheHiveContext): Promise<Record<string, string>> {
   const skip = [join(ctx.dir, 'cassandra'), join(ctx.dir, 'elasticsearch'), join(ctx.dir, 'thehive', 'data'), ctx.backupRoot];
-  const isSkipped = (path: string) => skip.some((s) => path === s || path.startsWith(`${s}${sep}`));
-  const result: Record<string, string> = {};
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (isSkipped(path)) continue;
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) result[relative(ctx.dir, path)] = await fileSha256(path);
-    }
-  };
-  await walk(ctx.dir);
-  return result;
+  return hashFilesExcept(ctx.dir, skip);
 }
 
 export async function computeTheHiveFingerprint(ctx: TheHiveContext): Promise<Record<string, unknown>> {

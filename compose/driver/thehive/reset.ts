@@ -5,16 +5,14 @@
 // except BACKUP_ROOT/backups. Engine-owned files (uids 999, 1000) are removed
 // from inside a helper running as root. Same safety rules as HOSS's reset.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdir, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseEnv } from '../../../src/config/env-file.ts';
 import { runCompose } from '../../../src/docker/compose-cli.ts';
 import { projectContainers } from '../../../src/docker/compose-services.ts';
 import { HELPER_LABEL } from '../../../src/docker/types.ts';
-import { ConfigError } from '../../../src/errors.ts';
 import { docker, say } from '../runtime.ts';
-import { emptyFolderExcept, inside } from '../verbs/reset.ts';
+import { emptyFolderExcept, inside, resetStackFolder } from '../verbs/reset.ts';
 import { checkTheHiveDir, contextFrom, loadTheHiveContext, THEHIVE_COMPOSE_FILES, theHiveComposeProject, type TheHiveContext } from './context.ts';
 import { renderTheHiveEnv } from './env-template.ts';
 
@@ -28,12 +26,6 @@ async function placeholderContext(dir: string, scratch: string): Promise<TheHive
   const envPath = join(scratch, 'placeholder.env');
   await writeFile(envPath, text);
   return contextFrom(dir, envPath, parseEnv(text), THEHIVE_COMPOSE_FILES);
-}
-
-function refuseDangerous(dir: string): void {
-  if (dir === '/' || dir === resolve(homedir())) {
-    throw new ConfigError(`refusing to reset THEHIVE_DIR ${dir}: it is not a stack's own folder`, { hint: 'set THEHIVE_DIR or --dir to the stack folder (e.g. ~/thehive)' });
-  }
 }
 
 /** Helpers left by an interrupted run that mount this stack's folders (others' may be running). */
@@ -60,22 +52,14 @@ async function removeEverything(ctx: TheHiveContext): Promise<void> {
 }
 
 export async function resetTheHive(dir: string): Promise<void> {
-  refuseDangerous(dir);
-  const exists = await checkTheHiveDir(dir);
-  const hasEnv = exists && existsSync(join(dir, '.env'));
-  if (exists && !hasEnv) {
-    const strangers = (await readdir(dir)).filter((name) => !KNOWN_ENTRIES.has(name));
-    if (strangers.length > 0) {
-      throw new ConfigError(`refusing to reset ${dir}: no .env, and it holds ${strangers.slice(0, 3).join(', ')} which a stack folder would not`);
-    }
-  }
-  await docker.ping();
-  const scratch = await mkdtemp(join(tmpdir(), 'thehive-reset-'));
-  try {
-    const ctx = hasEnv ? await loadTheHiveContext(dir) : await placeholderContext(dir, scratch);
-    await removeEverything(ctx);
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-  say('reset done');
+  await resetStackFolder(dir, {
+    variable: 'THEHIVE_DIR',
+    hint: 'set THEHIVE_DIR or --dir to the stack folder (e.g. ~/thehive)',
+    checkDir: checkTheHiveDir,
+    knownEntries: KNOWN_ENTRIES,
+    scratchPrefix: 'thehive-reset-',
+    load: loadTheHiveContext,
+    placeholder: placeholderContext,
+    removeEverything,
+  });
 }

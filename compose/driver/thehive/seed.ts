@@ -9,8 +9,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import cassandra from 'cassandra-driver';
-import { asHossError, OperationError } from '../../../src/errors.ts';
-import { runHelperScript, say } from '../runtime.ts';
+import { OperationError } from '../../../src/errors.ts';
+import { seedStep } from '../seed/step.ts';
+import { runHelperScript } from '../runtime.ts';
 import { THEHIVE_OWNER, type TheHiveContext } from './context.ts';
 import { writeTheHiveConfig } from './config-folder.ts';
 import { attachmentPath, caseDocument, seedCases, seedCounters, seedTables } from './data.ts';
@@ -126,19 +127,9 @@ async function seedFiles(ctx: TheHiveContext, scale: number): Promise<void> {
 }
 
 export async function seedTheHive(ctx: TheHiveContext, scale: number): Promise<void> {
-  const step = async (what: string, work: () => Promise<void>) => {
-    const t = Date.now();
-    try {
-      await work();
-    } catch (error) {
-      const failure = asHossError(error);
-      throw new OperationError(`seeding ${what} failed: ${failure.message}`, { cause: error, ...(failure.details ? { details: failure.details } : {}) });
-    }
-    say(`seeded ${what} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  };
-  await step('config files', () => writeTheHiveConfig(ctx, true));
+  await seedStep('config files', () => writeTheHiveConfig(ctx, true));
   // The order TheHive writes a case in: file, row, document.
-  await step('attachment files', () => seedFiles(ctx, scale));
-  await step('cassandra', () => seedCassandra(ctx, scale));
-  await step('elasticsearch', () => seedIndex(ctx, scale));
+  await seedStep('attachment files', () => seedFiles(ctx, scale));
+  await seedStep('cassandra', () => seedCassandra(ctx, scale));
+  await seedStep('elasticsearch', () => seedIndex(ctx, scale));
 }

@@ -3,31 +3,22 @@
 // Elasticsearch over plain HTTP (7.10 without the X-Elastic-Product header
 // that newer clients demand).
 import cassandra from 'cassandra-driver';
-import { findServiceContainer, requireRunning } from '../../../src/docker/compose-services.ts';
 import type { ContainerInfo, ExecOptions } from '../../../src/docker/types.ts';
 import { OperationError } from '../../../src/errors.ts';
-import { docker } from '../runtime.ts';
+import { execInProject, runningServiceInProject, serviceAddressInProject } from '../services/containers.ts';
 import type { TheHiveContext, TheHiveService } from './context.ts';
 
 export async function runningTheHiveService(ctx: TheHiveContext, service: TheHiveService): Promise<ContainerInfo> {
-  const container = await findServiceContainer(docker, ctx.project, service);
-  requireRunning(container);
-  return container;
+  return runningServiceInProject(ctx.project, service);
 }
 
 export async function theHiveServiceAddress(ctx: TheHiveContext, service: TheHiveService): Promise<string> {
-  return docker.containerAddress((await runningTheHiveService(ctx, service)).id);
+  return serviceAddressInProject(ctx.project, service);
 }
 
 /** Runs argv in the service's container; a non-zero exit is an error carrying stderr. */
 export async function execInTheHive(ctx: TheHiveContext, service: TheHiveService, argv: readonly string[], options: ExecOptions = {}): Promise<string> {
-  const container = await runningTheHiveService(ctx, service);
-  const result = await docker.exec(container.id, argv, options);
-  if (result.exitCode !== 0) {
-    const last = (result.stderr.trim() || result.stdout.trim()).split('\n').pop() ?? '';
-    throw new OperationError(`${argv[0]} in ${service} exited ${result.exitCode}${last ? `: ${last}` : ''}`, { details: result.stderr.trim() });
-  }
-  return result.stdout;
+  return execInProject(ctx.project, service, argv, options);
 }
 
 /** A CQL session as CASSANDRA_USER, bound to the one node (no DC discovery, no other hosts). */

@@ -63,31 +63,62 @@ export async function removeFolder(path: string): Promise<void> {
   await removeEntries(parent, [basename(path)]);
 }
 
-function refuseDangerous(hossDir: string): void {
-  if (hossDir === '/' || hossDir === resolve(homedir())) {
-    throw new ConfigError(`refusing to reset HOSS_DIR ${hossDir}: it is not a stack's own folder`, { hint: 'set HOSS_DIR to the stack folder (e.g. ~/.hoss)' });
-  }
+/** What tells one stack's reset from another's; the safety rules are resetStackFolder's. */
+export interface StackReset<C> {
+  /** The variable that names the folder (HOSS_DIR), and how to set it, for the refusal of / and ~. */
+  variable: string;
+  hint: string;
+  /** False when the folder does not exist; throws when it is not a folder. */
+  checkDir: (dir: string) => Promise<boolean>;
+  /** What a stack folder holds; without .env, anything else there means it is not one. */
+  knownEntries: ReadonlySet<string>;
+  /** mkdtemp prefix of the scratch folder the placeholder .env goes to. */
+  scratchPrefix: string;
+  load: (dir: string) => Promise<C>;
+  /** A context from placeholder values, for when .env is gone. */
+  placeholder: (dir: string, scratch: string) => Promise<C>;
+  removeEverything: (ctx: C) => Promise<void>;
 }
 
-export async function reset(hossDir: string): Promise<void> {
-  refuseDangerous(hossDir);
-  const exists = await checkHossDir(hossDir);
-  const hasEnv = exists && existsSync(join(hossDir, '.env'));
+/**
+ * Refuses / and the home folder, and a folder without .env holding what a
+ * stack folder would not; then removes everything of the stack, from its
+ * .env or, without one, from placeholder values.
+ */
+export async function resetStackFolder<C>(dir: string, stack: StackReset<C>): Promise<void> {
+  if (dir === '/' || dir === resolve(homedir())) {
+    throw new ConfigError(`refusing to reset ${stack.variable} ${dir}: it is not a stack's own folder`, { hint: stack.hint });
+  }
+  const exists = await stack.checkDir(dir);
+  const hasEnv = exists && existsSync(join(dir, '.env'));
   if (exists && !hasEnv) {
-    const strangers = (await readdir(hossDir)).filter((name) => !KNOWN_ENTRIES.has(name));
+    const strangers = (await readdir(dir)).filter((name) => !stack.knownEntries.has(name));
     if (strangers.length > 0) {
-      throw new ConfigError(`refusing to reset ${hossDir}: no .env, and it holds ${strangers.slice(0, 3).join(', ')} which a stack folder would not`);
+      throw new ConfigError(`refusing to reset ${dir}: no .env, and it holds ${strangers.slice(0, 3).join(', ')} which a stack folder would not`);
     }
   }
   await docker.ping();
-  const scratch = await mkdtemp(join(tmpdir(), 'hoss-reset-'));
+  const scratch = await mkdtemp(join(tmpdir(), stack.scratchPrefix));
   try {
-    const ctx = hasEnv ? await loadContext(hossDir) : await placeholderContext(hossDir, scratch);
-    await removeEverything(ctx);
+    const ctx = hasEnv ? await stack.load(dir) : await stack.placeholder(dir, scratch);
+    await stack.removeEverything(ctx);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
   say('reset done');
+}
+
+export async function reset(hossDir: string): Promise<void> {
+  await resetStackFolder(hossDir, {
+    variable: 'HOSS_DIR',
+    hint: 'set HOSS_DIR to the stack folder (e.g. ~/.hoss)',
+    checkDir: checkHossDir,
+    knownEntries: KNOWN_ENTRIES,
+    scratchPrefix: 'hoss-reset-',
+    load: loadContext,
+    placeholder: placeholderContext,
+    removeEverything,
+  });
 }
 
 /**
