@@ -1,0 +1,170 @@
+// hossadm with the cybersift profile on the real engine and the CyberSift
+// reference stack (Elasticsearch 7.10.2, Redis 7.0 with AOF and a password,
+// the models and NiFi flow folders, the stand-in): a fresh-host round trip,
+// an in-place round trip over keys written after the backup (none survives,
+// also not through the append-only file), a hot backup while the stand-in
+// writes whose RDB is one point in time, and the failures that must stop a
+// run before anything changes. One stack serves the whole file.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { asText } from '../../src/components/redis/resp.ts';
+import { EngineClient } from '../../src/docker/client.ts';
+import { projectContainers } from '../../src/docker/compose-services.ts';
+import { loadCyberSiftContext, readCyberSiftConsistency, setCyberSiftWriting, withRedis, type CyberSiftContext } from '../../compose/driver/stacks/cybersift.ts';
+import { layoutOf } from '../integration/archive-mutations.ts';
+import { rewriteArchive } from '../integration/archive-rewrite.ts';
+import { hossadm, hossadmOk } from '../integration/hossadm-support.ts';
+import { changedKeys, runStack, stackOk } from '../integration/stack-support.ts';
+
+const root = await mkdtemp(join(tmpdir(), 'hossadm-cybersift-'));
+const dir = join(root, 'cybersift');
+const project = `tcybersift${process.pid}`;
+const env = { COMPOSE_PROJECT_NAME: project, CYBERSIFT_DIR: dir };
+const docker = new EngineClient();
+const RUNNING = ['cybersift:running', 'elasticsearch:running', 'redis:running'];
+let ctx: CyberSiftContext;
+let seeded: string;
+let archive: string;
+
+const stack = (verb: string) => stackOk(['--stack', 'cybersift', verb, '--dir', dir], env);
+const tool = (args: string[]) => hossadm(['--profile', 'cybersift', '--config-dir', dir, ...args], env);
+const toolOk = (args: string[]) => hossadmOk(['--profile', 'cybersift', '--config-dir', dir, ...args], env);
+const fingerprint = () => stack('fingerprint');
+
+async function containerStates(): Promise<string[]> {
+  return (await projectContainers(docker, project)).map((c) => `${c.service}:${c.state}`).sort();
+}
+
+async function manifestOf(path: string): Promise<{ consistency: { mode: string }; components: Record<string, { live: boolean; versions: Record<string, string> }> }> {
+  return JSON.parse(execFileSync('sh', ['-c', 'zstd -dc "$1" | tar -xOf - manifest.json', 'sh', path]).toString());
+}
+
+before(async () => {
+  await stack('up');
+  await stack('seed');
+  ctx = await loadCyberSiftContext(dir);
+  seeded = await fingerprint();
+});
+
+after(async () => {
+  await runStack(['--stack', 'cybersift', 'reset', '--dir', dir], env);
+  await rm(root, { recursive: true, force: true });
+});
+
+test('backup saves config, the Redis RDB, the index and both folders, stopping only the stand-in', async () => {
+  const run = await toolOk(['backup', '--yes', '--json']);
+  const result = JSON.parse(run.stdout) as { archive: string; members: { name: string }[]; consistency: { stopped: { service: string }[] } };
+  archive = result.archive;
+  assert.match(archive, /\/cybersift-backup-\d{8}T\d{6}Z\.tar\.zst$/);
+  assert.deepEqual(result.members.map((m) => m.name).sort(), ['cache/dump.rdb', 'config/tree.tar', 'flows/tree.tar', 'index/repository.tar', 'models/tree.tar', 'stack.env']);
+  assert.deepEqual(result.consistency.stopped.map((s) => s.service), ['cybersift']);
+  assert.deepEqual(await containerStates(), RUNNING);
+  assert.doesNotMatch(run.stdout + run.stderr, new RegExp(ctx.env.REDIS_PASSWORD!), 'no password in the output');
+  const leftovers = execFileSync('sh', ['-c', 'ls -A "$1"', 'sh', ctx.redisData]).toString().split('\n').filter((n) => n.startsWith('hossadm-'));
+  assert.deepEqual(leftovers, [], 'the RDB copy is removed from the data folder');
+  assert.deepEqual(changedKeys(seeded, await fingerprint()), [], 'a backup changes nothing');
+});
+
+test('fresh host: reset, restore, and every key, event, model and flow file is back, with AOF on', async () => {
+  await stack('reset');
+  const run = await toolOk(['restore', '--yes', archive]);
+  assert.match(run.stdout, /\(fresh host\)/);
+  assert.match(run.stdout, /content matches the manifest/);
+  assert.deepEqual(changedKeys(seeded, await fingerprint()), []);
+});
+
+test('in place: keys written after the backup are gone, also from the append-only file Redis restarts from', async () => {
+  await withRedis(ctx, async (redis) => {
+    await redis.call('SET', 'written-after-backup', 'stale');
+    await redis.call('DEL', 'cybersift:tags', 'cybersift:alerts');
+    await redis.call('SELECT', 7);
+    await redis.call('HSET', 'stale-db', 'f', 'v');
+  });
+  assert.ok(changedKeys(seeded, await fingerprint()).length > 0, 'Redis really changed');
+  const run = await toolOk(['restore', '--yes', archive]);
+  assert.match(run.stdout, /\(in place\)/);
+  assert.deepEqual(changedKeys(seeded, await fingerprint()), []);
+  assert.deepEqual(await containerStates(), RUNNING);
+  // A restart loads what is on disk: the rebuilt AOF must hold the archive, not the old writes.
+  const redisContainer = (await projectContainers(docker, project)).find((c) => c.service === 'redis')!;
+  await docker.stopContainer(redisContainer.id, 30);
+  await docker.startContainer(redisContainer.id);
+  const fromDisk = await fingerprint();
+  assert.deepEqual(changedKeys(seeded, fromDisk), [], 'the same after a restart');
+  assert.equal((JSON.parse(fromDisk) as { redis: { appendonly: string } }).redis.appendonly, 'yes');
+});
+
+test('a hot backup while the stand-in writes: the restored Redis is one point in time and the manifest says live', async () => {
+  await setCyberSiftWriting(ctx, true);
+  let hot: string;
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+    const run = await toolOk(['backup', '--yes', '--hot', '--json']);
+    hot = (JSON.parse(run.stdout) as { archive: string }).archive;
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    await setCyberSiftWriting(ctx, false);
+  }
+  const manifest = await manifestOf(hot);
+  assert.equal(manifest.consistency.mode, 'hot');
+  assert.equal(manifest.components.cache!.live, true);
+  const written = await readCyberSiftConsistency(ctx);
+  const restored = await toolOk(['restore', '--yes', hot]);
+  assert.match(restored.stdout, /\(in place\)/);
+  const point = await readCyberSiftConsistency(ctx);
+  // Each round is one MULTI/EXEC (counter, list, hash): a point-in-time RDB has them agree.
+  assert.ok(point.counter > 0, JSON.stringify(point));
+  assert.equal(point.ticks, point.counter, JSON.stringify(point));
+  assert.ok(point.counter <= written.counter, `restored ${point.counter} rounds, ${written.counter} were written by the end`);
+});
+
+test('a wrong Redis password is refused at pre-flight by backup and restore, before anything changes', async () => {
+  await toolOk(['restore', '--yes', archive]);
+  const now = await fingerprint();
+  const envPath = join(dir, '.env');
+  const text = await readFile(envPath, 'utf8');
+  await writeFile(envPath, text.replace(`REDIS_PASSWORD=${ctx.env.REDIS_PASSWORD}`, 'REDIS_PASSWORD=not-the-redis-password'));
+  try {
+    for (const args of [['backup', '--yes'], ['restore', '--yes', archive]]) {
+      const run = await tool(args);
+      assert.equal(run.code, 6, `${args[0]}: ${run.stderr}`);
+      assert.match(run.stderr, /Redis of redis refused the password of cache \(WRONGPASS\)/);
+      assert.equal(run.stderr.trim().split('\n').filter((l) => l.startsWith('hossadm:')).length, 1, 'one line');
+      assert.doesNotMatch(run.stdout + run.stderr, /not-the-redis-password/);
+    }
+  } finally {
+    await writeFile(envPath, text, { mode: 0o600 });
+  }
+  assert.deepEqual(await containerStates(), RUNNING);
+  assert.deepEqual(changedKeys(now, await fingerprint()), [], 'refused runs change nothing');
+});
+
+test('a Redis major skew and a damaged Redis member are refused before anything changes', async () => {
+  const now = await fingerprint();
+  const skewed = join(root, 'skewed.tar.zst');
+  await rewriteArchive(archive, skewed, 'zstd', (m) => {
+    (m.components as Record<string, { versions: Record<string, string> }>).cache!.versions.redis = '6.2.14';
+  });
+  const skew = await tool(['restore', '--yes', skewed]);
+  assert.equal(skew.code, 6, skew.stderr);
+  assert.match(skew.stderr, /the archive's RDB comes from Redis 6\.2\.14, the running redis is Redis 7\.0\./);
+
+  const bytes = await readFile(archive);
+  const span = layoutOf(bytes).members.find((m) => m.name === 'cache/dump.rdb')!;
+  const damaged = Buffer.from(bytes);
+  const at = span.dataStart + Math.floor((span.end - span.dataStart) / 2);
+  damaged[at] = damaged[at]! ^ 0x5a;
+  const path = join(root, 'damaged-rdb.tar.zst');
+  await writeFile(path, damaged);
+  const run = await tool(['restore', '--yes', path]);
+  assert.equal(run.code, 7, run.stderr);
+  assert.match(run.stderr, /cache\/dump\.rdb/);
+
+  assert.deepEqual(await containerStates(), RUNNING);
+  assert.deepEqual(changedKeys(now, await fingerprint()), [], 'refused runs change nothing');
+  await withRedis(ctx, async (redis) => assert.equal(asText((await redis.call('CONFIG', 'GET', 'appendonly') as Buffer[])[1]!), 'yes'));
+});
