@@ -56,7 +56,7 @@ export interface PlacedEntry {
 }
 
 function octal(value: number, length: number): string {
-  return value.toString(8).padStart(length - 1, '0') + '\0';
+  return `${value.toString(8).padStart(length - 1, '0')}\0`;
 }
 
 /** A ustar header with numeric owner, for names below 100 ASCII characters. */
