@@ -1,13 +1,12 @@
 // Where the CyberSift stack lives and what it is called: CYBERSIFT_DIR (or
 // --dir), its .env, the compose project and files, the folders it binds.
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readEnvFile, type EnvMap } from '../../../src/config/env-file.ts';
 import type { ComposeProject } from '../../../src/docker/compose-cli.ts';
 import { ConfigError } from '../../../src/errors.ts';
-import { REPO_ROOT } from '../context.ts';
+import { checkStackDir, REPO_ROOT } from '../context.ts';
 import { say } from '../runtime.ts';
 
 export const CYBERSIFT_COMPOSE_DIR = join(REPO_ROOT, 'compose', 'cybersift');
@@ -33,15 +32,8 @@ export function cyberSiftDirFromEnv(env: NodeJS.ProcessEnv = process.env): strin
 }
 
 /** The folder may be missing (up creates it) but never something other than a folder. */
-export async function checkCyberSiftDir(dir: string): Promise<boolean> {
-  try {
-    if (!(await stat(dir)).isDirectory()) throw new ConfigError(`CYBERSIFT_DIR ${dir} is not a folder`, { hint: 'point CYBERSIFT_DIR or --dir at a folder, or remove that file' });
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot use CYBERSIFT_DIR ${dir}: ${(error as Error).message}`, { cause: error });
-  }
+export function checkCyberSiftDir(dir: string): Promise<boolean> {
+  return checkStackDir(dir, 'CYBERSIFT_DIR', 'point CYBERSIFT_DIR or --dir at a folder, or remove that file');
 }
 
 export interface CyberSiftContext {

@@ -4,16 +4,14 @@
 // BACKUP_ROOT (the snapshot folder .elasticsearch included), except
 // BACKUP_ROOT/backups. Same safety rules as the other stacks' reset.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdir, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseEnv } from '../../../src/config/env-file.ts';
 import { runCompose } from '../../../src/docker/compose-cli.ts';
 import { projectContainers } from '../../../src/docker/compose-services.ts';
 import { HELPER_LABEL } from '../../../src/docker/types.ts';
-import { ConfigError } from '../../../src/errors.ts';
 import { docker, say } from '../runtime.ts';
-import { emptyFolderExcept, inside } from '../verbs/reset.ts';
+import { emptyFolderExcept, inside, resetStackFolder } from '../verbs/reset.ts';
 import { checkCyberSiftDir, CYBERSIFT_COMPOSE_FILES, cyberSiftComposeProject, cyberSiftContextFrom, loadCyberSiftContext, type CyberSiftContext } from './context.ts';
 import { renderCyberSiftEnv } from './env-template.ts';
 
@@ -45,21 +43,14 @@ async function removeEverything(ctx: CyberSiftContext): Promise<void> {
 }
 
 export async function resetCyberSift(dir: string): Promise<void> {
-  if (dir === '/' || dir === resolve(homedir())) {
-    throw new ConfigError(`refusing to reset CYBERSIFT_DIR ${dir}: it is not a stack's own folder`, { hint: 'set CYBERSIFT_DIR or --dir to the stack folder (e.g. ~/cybersift)' });
-  }
-  const exists = await checkCyberSiftDir(dir);
-  const hasEnv = exists && existsSync(join(dir, '.env'));
-  if (exists && !hasEnv) {
-    const strangers = (await readdir(dir)).filter((name) => !KNOWN_ENTRIES.has(name));
-    if (strangers.length > 0) throw new ConfigError(`refusing to reset ${dir}: no .env, and it holds ${strangers.slice(0, 3).join(', ')} which a stack folder would not`);
-  }
-  await docker.ping();
-  const scratch = await mkdtemp(join(tmpdir(), 'cybersift-reset-'));
-  try {
-    await removeEverything(hasEnv ? await loadCyberSiftContext(dir) : await placeholderContext(dir, scratch));
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-  say('reset done');
+  await resetStackFolder(dir, {
+    variable: 'CYBERSIFT_DIR',
+    hint: 'set CYBERSIFT_DIR or --dir to the stack folder (e.g. ~/cybersift)',
+    checkDir: checkCyberSiftDir,
+    knownEntries: KNOWN_ENTRIES,
+    scratchPrefix: 'cybersift-reset-',
+    load: loadCyberSiftContext,
+    placeholder: placeholderContext,
+    removeEverything,
+  });
 }

@@ -11,9 +11,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { asHossError, OperationError } from '../../../src/errors.ts';
+import { OperationError } from '../../../src/errors.ts';
 import type { RedisConnection } from '../../../src/components/redis/resp.ts';
 import { runHelperScript, say } from '../runtime.ts';
+import { seedStep } from '../seed/step.ts';
 import { generator } from '../thehive/data.ts';
 import { es } from '../thehive/services.ts';
 import { CYBERSIFT_OWNER, EVENTS_INDEX, type CyberSiftContext } from './context.ts';
@@ -148,19 +149,8 @@ function flowFiles(): Map<string, Buffer> {
 }
 
 export async function seedCyberSift(ctx: CyberSiftContext, scale: number): Promise<void> {
-  const step = async (what: string, work: () => Promise<string | void>) => {
-    const t = Date.now();
-    let note: string | void;
-    try {
-      note = await work();
-    } catch (error) {
-      const failure = asHossError(error);
-      throw new OperationError(`seeding ${what} failed: ${failure.message}`, { cause: error, ...(failure.details ? { details: failure.details } : {}) });
-    }
-    say(`seeded ${what}${note ? ` (${note})` : ''} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  };
-  await step('models', () => replaceFolder(ctx.models, modelFiles(scale), 'seed cybersift models'));
-  await step('nifi flows', () => replaceFolder(ctx.flows, flowFiles(), 'seed cybersift flows'));
-  await step('redis', async () => `${await withRedis(ctx, (redis) => seedRedis(redis, scale))} keys`);
-  await step('elasticsearch', () => seedIndex(ctx, scale));
+  await seedStep('models', () => replaceFolder(ctx.models, modelFiles(scale), 'seed cybersift models'));
+  await seedStep('nifi flows', () => replaceFolder(ctx.flows, flowFiles(), 'seed cybersift flows'));
+  await seedStep('redis', async () => say(`${await withRedis(ctx, (redis) => seedRedis(redis, scale))} keys in redis`));
+  await seedStep('elasticsearch', () => seedIndex(ctx, scale));
 }

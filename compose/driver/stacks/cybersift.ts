@@ -2,10 +2,10 @@
 // the models and NiFi flow folders and the CyberSift stand-in, driven by the
 // same verbs as HOSS. Also what tests need: the stand-in's write switch and
 // its transaction check.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCompose } from '../../../src/docker/compose-cli.ts';
+import { ensureStackEnv } from '../env-template.ts';
 import { docker, runHelperScript, say } from '../runtime.ts';
 import { ensureEngine, ensureImages } from '../scripts.ts';
 import { upTimeoutSeconds } from '../verbs/up.ts';
@@ -33,22 +33,14 @@ export async function setCyberSiftWriting(ctx: CyberSiftContext, on: boolean): P
 
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
-async function ensureEnv(dir: string): Promise<void> {
-  const envPath = join(dir, '.env');
-  if (existsSync(envPath)) return;
-  const backupRoot = process.env.BACKUP_ROOT?.trim();
-  const text = renderCyberSiftEnv({
-    dir,
-    project: process.env.COMPOSE_PROJECT_NAME?.trim() || 'cybersift',
+function ensureEnv(dir: string): Promise<boolean> {
+  return ensureStackEnv(dir, {
+    defaultProject: 'cybersift',
     composeFiles: CYBERSIFT_COMPOSE_FILES,
-    version: (await readFile(join(CYBERSIFT_COMPOSE_DIR, 'VERSION'), 'utf8')).trim(),
-    ...(backupRoot ? { backupRoot } : {}),
-    uid: process.getuid?.() ?? 1000,
-    gid: process.getgid?.() ?? 1000,
+    version: async () => (await readFile(join(CYBERSIFT_COMPOSE_DIR, 'VERSION'), 'utf8')).trim(),
+    render: (input) => renderCyberSiftEnv({ dir, ...input }),
+    holds: 'a new Redis password',
   });
-  await mkdir(dir, { recursive: true });
-  await writeFile(envPath, text, { mode: 0o600, flag: 'wx' });
-  say(`wrote ${envPath} with a new Redis password`);
 }
 
 /** The bind sources, made and handed to their uids before compose starts anything. */
