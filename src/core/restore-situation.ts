@@ -23,6 +23,8 @@ export interface RestoreSituationFound {
   archived: StackConfig;
   situation: RestoreSituation;
   resuming: boolean;
+  /** Resuming a fresh-host restore in place: the stack it started may lack its application services yet. */
+  resumedFresh: boolean;
   configDir: string;
   envText: string;
   relocation: EnvMap;
@@ -73,5 +75,6 @@ export async function findSituation(deps: RestoreDeps, options: RestoreOptions):
     });
   }
 
-  return { config, archived, situation, resuming, configDir, envText, relocation };
+  const resumedFresh = resuming && situation === 'in-place' && unfinished!.startsWith('fresh');
+  return { config, archived, situation, resuming, resumedFresh, configDir, envText, relocation };
 }

@@ -45,10 +45,10 @@ export async function runRestoreTest(deps: RestoreTestDeps, archive: string): Pr
   const to: Relocation = { project: `hossadm-verify-${id}`, configDir: join(root, 'config'), backupRoot: join(root, 'backup'), root };
   // Compose prefers the process environment over the env file: the copy's own
   // .env values go over it, so an exported DB_ROOT cannot point the copy at live data.
-  const starter: StackStarter = (config) =>
+  const starter: StackStarter = (config, services = []) =>
     runCompose(
       { project: config.project, files: config.compose.files, envFile: config.envPath, env: { ...deps.environment, ...config.env, [deps.profile.configDirVariable]: config.configDir } },
-      ['up', '-d'],
+      ['up', '-d', ...services],
       { echo: () => undefined, signal: deps.signal },
     ).then(() => undefined);
 

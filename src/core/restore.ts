@@ -98,7 +98,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   );
 
   const { relocate } = options;
-  const { config, situation, resuming, configDir, envText, relocation } = await findSituation(deps, options);
+  const { config, situation, resuming, resumedFresh, configDir, envText, relocation } = await findSituation(deps, options);
+  const start = deps.starter ?? startStack;
   const marker = unfinishedRestoreMarker(configDir);
   const containers = await projectContainers(docker, config.project);
   const runId = `restore-${Date.now().toString(36)}`;
@@ -171,13 +172,20 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       // The archived .env is back in place by now; a relocated copy must start with its own names and folders.
       if (relocate) await writeFileAtomically(config.envPath, (h) => h.writeFile(updateEnvText(envText, relocation)), { overwrite: true, mode: 0o600 });
       for (const task of [...tasks.values(), ...prepareOnly.values()]) await task.beforeStart?.();
-      await reporter.step('start the stack', () => (deps.starter ?? startStack)(config));
+      // Only the data services first: an application started now would meet
+      // empty databases (and, say, build an empty index from them).
+      await reporter.step(`start the data services (${config.dataServices.join(', ')})`, () => start(config, config.dataServices));
       await waitForServices(docker, config, reporter);
     }
     for (const task of tasks.values()) {
       // A load runs in the service (pg_restore, a snapshot restore) and does not see the signal; none starts after it.
       deps.signal.throwIfAborted();
       await task.load?.();
+    }
+    // Then the rest of the stack, also when this run resumed a fresh-host restore that had started only the data services.
+    if (situation === 'fresh' || resumedFresh) {
+      await reporter.step('start the stack', () => start(config));
+      await waitForServices(docker, config, reporter);
     }
     await rm(marker, { force: true });
   } catch (error) {

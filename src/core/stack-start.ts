@@ -14,7 +14,8 @@ import type { Reporter } from '../ui/reporter.ts';
 
 const run = promisify(execFile);
 
-export type StackStarter = (config: StackConfig) => Promise<void>;
+/** Starts the stack, or only the named services; an operator's own start command always starts all of it. */
+export type StackStarter = (config: StackConfig, services?: readonly string[]) => Promise<void>;
 
 function stackEnv(config: StackConfig): NodeJS.ProcessEnv {
   return { ...process.env, [config.profile.configDirVariable]: config.configDir };
@@ -25,7 +26,7 @@ export function upCommandArgv(config: StackConfig): string[] | undefined {
   return config.compose.upCommand ? config.compose.upCommand.split(/\s+/).filter(Boolean) : undefined;
 }
 
-export async function startStack(config: StackConfig): Promise<void> {
+export async function startStack(config: StackConfig, services: readonly string[] = []): Promise<void> {
   const own = upCommandArgv(config);
   if (own) {
     try {
@@ -41,7 +42,7 @@ export async function startStack(config: StackConfig): Promise<void> {
       hint: 'add COMPOSE_FILE=<paths> or HOSSADM_UP_COMMAND="make up DETACH=true" to .env',
     });
   }
-  await runCompose({ project: config.project, files: config.compose.files, envFile: config.envPath, env: stackEnv(config) }, ['up', '-d'], { echo: () => undefined });
+  await runCompose({ project: config.project, files: config.compose.files, envFile: config.envPath, env: stackEnv(config) }, ['up', '-d', ...services], { echo: () => undefined });
 }
 
 export interface WaitOptions {

@@ -128,8 +128,11 @@ export class FakeStack {
   };
 
   /** Creates the containers (and, with `seed`, the servers' first data). */
-  async up(seed = false): Promise<void> {
+  /** Creates the services' containers (only `only`, when given), like `compose up -d`: running ones stay as they are. */
+  async up(seed = false, only?: readonly string[]): Promise<void> {
+    const present = new Set([...this.docker.containers.values()].map((c) => c.info.service));
     for (const def of this.spec.services) {
+      if (present.has(def.service) || (only && only.length > 0 && !only.includes(def.service))) continue;
       const mounts = [
         ...Object.entries(def.binds ?? {}).map(([target, source]) => ({ type: 'bind' as const, source, target })),
         ...Object.entries(def.volumes ?? {}).map(([target, name]) => ({ type: 'volume' as const, source: this.volumeName(name), target })),
@@ -184,7 +187,7 @@ export class FakeStack {
       reporter: this.reporter,
       prompter: new AssumeYesPrompter(),
       signal,
-      starter: () => this.up(false),
+      starter: (_config, services) => this.up(false, services),
     };
   }
 

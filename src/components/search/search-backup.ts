@@ -46,9 +46,18 @@ async function dataFolder(ctx: SearchContext<BackupContext>): Promise<string | u
 export async function dataFolderOwner(ctx: SearchContext<BackupContext>): Promise<{ dataOwner?: string; dataMode?: string }> {
   const dataDir = await dataFolder(ctx);
   if (!dataDir) return {};
-  const run: TreeHelperRun = { docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose: 'owner of the data folder', signal: ctx.signal, mounts: [{ source: dataDir, target: '/data', readOnly: true }] };
-  const data = await folderOwner(run, '/data');
+  const data = await folderOwner(ownerRun(ctx, dataDir), '/data');
   return { dataOwner: data.owner, dataMode: data.mode };
+}
+
+/** For an instance left out of a backup: who owns the data and repository folders, which a fresh host must recreate. */
+export async function omittedFacts(ctx: SearchContext<BackupContext>): Promise<Record<string, unknown>> {
+  const repo = await folderOwner(ownerRun(ctx, await repoFolder(ctx, (await searchContainer(ctx)).id)), '/data');
+  return { flavour: ctx.search.flavour, repositoryOwner: repo.owner, repositoryMode: repo.mode, ...(await dataFolderOwner(ctx)) };
+}
+
+function ownerRun(ctx: SearchContext<BackupContext>, folder: string): TreeHelperRun {
+  return { docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose: 'owner of a folder', signal: ctx.signal, mounts: [{ source: folder, target: '/data', readOnly: true }] };
 }
 
 function helper(ctx: SearchContext<BackupContext>, purpose: string, hostRepo: string): TreeHelperRun {

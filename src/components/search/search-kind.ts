@@ -8,7 +8,7 @@ import { parseValueRef, type ValueRef, type Values } from '../../config/values.t
 import { ConfigError } from '../../errors.ts';
 import type { Component, RunContext } from '../component.ts';
 import type { ComponentKind } from '../registry.ts';
-import { dataFolderOwner, preflightSearch, searchBackupTask } from './search-backup.ts';
+import { omittedFacts, preflightSearch, searchBackupTask } from './search-backup.ts';
 import { withSearch, type Flavour } from './search-client.ts';
 import { searchRestoreTask } from './search-restore.ts';
 
@@ -74,8 +74,8 @@ function createSearch(id: string, config: SearchConfig, values: Values): Compone
       }),
     }],
     preflightBackup: (ctx) => preflightSearch({ ...ctx, search }),
-    // Left out, the index is rebuilt by the application; a fresh host still needs its data folder owned by the engine's user.
-    omitted: async (ctx) => ({ flavour: search.flavour, ...(await dataFolderOwner({ ...ctx, search })) }),
+    // Left out, the index is rebuilt by the application; a fresh host still needs its folders owned by the engine's user.
+    omitted: (ctx) => omittedFacts({ ...ctx, search }),
     backup: (ctx) => searchBackupTask({ ...ctx, search }),
     restore: (ctx) => searchRestoreTask({ ...ctx, search }),
   };

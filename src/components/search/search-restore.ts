@@ -77,6 +77,8 @@ export function searchRestoreTask(ctx: SearchContext<RestoreContext>): RestoreTa
     },
 
     async beforeStart() {
+      // Left out of the archive, no member made the repository folder: make it as the engine's user had it.
+      if (!details.snapshot && details.repositoryOwner) await makeFolder(helper('prepare snapshot folder'), '/snapshots', details.repositoryOwner, details.repositoryMode ?? '755');
       const dataDir = ctx.search.dataDir;
       if (!dataDir || !details.dataOwner) return;
       await makeFolder({ ...helper('prepare data folder'), mounts: [{ source: dirname(dataDir), target: '/parent' }] }, `/parent/${basename(dataDir)}`, details.dataOwner, details.dataMode ?? '755');
