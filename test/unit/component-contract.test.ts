@@ -144,6 +144,7 @@ const CASES: Record<string, KindCase> = {
       const store = objectStores.get(stack)!;
       return [...(store.openClients ? [`${store.openClients} open clients`] : []), ...[...store.pendingUploads.keys()].map((u) => `upload ${u}`)];
     },
+  },
 };
 
 async function sampleStack(t: TestContext, kind: string, c: KindCase): Promise<{ stack: FakeStack; config: StackConfig; component: Component }> {
