@@ -2,12 +2,12 @@
 // the core/, auth/, sync/, opensearch/, ui/ folders, plus the data and
 // backup folders the compose file binds. Existing files are never
 // overwritten here, as an operator may have edited them.
-import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { COMPOSE_FILES, SERVER_DIR, type StackContext } from './context.ts';
 import { ensureStackEnv, renderEnv } from './env-template.ts';
-import { runHelperScript } from './runtime.ts';
+import { makeOwnedFolders } from './stack-folder.ts';
 
 export const CONFIG_TEMPLATES = join(SERVER_DIR, 'config');
 export const INIT_SCRIPTS = join(SERVER_DIR, 'db', 'initdb.d');
@@ -25,16 +25,12 @@ async function filesBelow(root: string): Promise<string[]> {
   return out.sort();
 }
 
-export async function stackVersion(): Promise<string> {
-  return (await readFile(join(SERVER_DIR, 'VERSION'), 'utf8')).trim();
-}
-
 /** Writes .env with fresh secrets unless it exists; true when it was written. */
 export async function ensureEnvFile(hossDir: string): Promise<boolean> {
   return ensureStackEnv(hossDir, {
     defaultProject: 'server',
     composeFiles: COMPOSE_FILES,
-    version: stackVersion,
+    composeDir: SERVER_DIR,
     render: (input) => renderEnv({ hossDir, ...input }),
     holds: 'new secrets',
   });
@@ -63,20 +59,11 @@ export async function prepareFolders(ctx: StackContext): Promise<void> {
     const target = join(initDir, relative(INIT_SCRIPTS, script));
     await copyFile(script, target);
   }
-  const searchData = join(ctx.hossDir, 'data', 'opensearch');
-  const snapshots = join(ctx.backupRoot, '.opensearch');
-  for (const dir of [ctx.env.DB_ROOT!, searchData, join(ctx.backupRoot, 'backups'), join(ctx.backupRoot, '.db'), snapshots]) {
-    await mkdir(dir, { recursive: true });
-  }
   // The host user may not be 1000 (here it is root): hand the two folders
   // to the engine's user from inside a helper, as `make patch` did with sudo.
-  await runHelperScript({
-    script: 'chown "$1" /search-data /snapshots',
-    args: [OPENSEARCH_OWNER],
-    mounts: [
-      { source: searchData, target: '/search-data' },
-      { source: snapshots, target: '/snapshots' },
-    ],
-    purpose: 'own opensearch folders',
-  });
+  await makeOwnedFolders(
+    'own opensearch folders',
+    [{ owner: OPENSEARCH_OWNER, folders: { 'search-data': join(ctx.hossDir, 'data', 'opensearch'), snapshots: join(ctx.backupRoot, '.opensearch') } }],
+    [ctx.env.DB_ROOT!, join(ctx.backupRoot, 'backups'), join(ctx.backupRoot, '.db')],
+  );
 }

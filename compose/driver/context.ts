@@ -1,14 +1,12 @@
 // Where one stack lives and what it is called: HOSS_DIR, its .env, the
 // compose project and files, and the paths the compose file binds. Every
 // verb starts from this, so all of them honour HOSS_DIR the same way.
-import { stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readEnvFile, type EnvMap } from '../../src/config/env-file.ts';
-import { ConfigError } from '../../src/errors.ts';
+import type { EnvMap } from '../../src/config/env-file.ts';
 import type { ComposeProject } from '../../src/docker/compose-cli.ts';
+import { checkStackDir, composeFilesFrom, readStackEnv, stackComposeProject } from './stack-folder.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVER_DIR = join(REPO_ROOT, 'compose', 'server');
@@ -41,24 +39,7 @@ export function hossDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(raw ? raw : join(homedir(), '.hoss'));
 }
 
-/**
- * A stack folder may be missing (up creates it) but never something other
- * than a folder; true when it exists. `name` is the variable that sets it
- * (HOSS_DIR), `hint` says how to point it elsewhere.
- */
-export async function checkStackDir(dir: string, name: string, hint: string): Promise<boolean> {
-  try {
-    const info = await stat(dir);
-    if (!info.isDirectory()) {
-      throw new ConfigError(`${name} ${dir} is not a folder`, { hint });
-    }
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot use ${name} ${dir}: ${(error as Error).message}`, { cause: error });
-  }
-}
+export { checkStackDir };
 
 /** HOSS_DIR may be missing (up creates it) but never something other than a folder. */
 export async function checkHossDir(hossDir: string): Promise<boolean> {
@@ -90,33 +71,14 @@ export function ldapBaseDn(domain: string): string {
     .join(',');
 }
 
-/** The compose files .env names, unless they are gone (a moved checkout): then this checkout's. */
-export function composeFilesFrom(env: EnvMap): string[] {
-  const listed = (env.COMPOSE_FILE ?? '').split(':').filter(Boolean);
-  if (listed.length > 0 && listed.every((f) => existsSync(f))) return listed;
-  if (listed.length > 0) {
-    process.stderr.write(`stack: COMPOSE_FILE in .env names missing files; using ${COMPOSE_FILES.join(':')}\n`);
-  }
-  return COMPOSE_FILES;
-}
-
 export async function loadContext(hossDir = hossDirFromEnv()): Promise<StackContext> {
-  if (!(await checkHossDir(hossDir))) {
-    throw new ConfigError(`HOSS_DIR ${hossDir} does not exist`, { hint: 'run compose/stack up first, or set HOSS_DIR' });
-  }
-  const envPath = join(hossDir, '.env');
-  if (!existsSync(envPath)) {
-    throw new ConfigError(`no stack configuration at ${envPath}`, { hint: 'run compose/stack up first, or set HOSS_DIR' });
-  }
-  const env = await readEnvFile(envPath);
-  const missing = REQUIRED.filter((key) => !env[key]);
-  if (missing.length > 0) throw new ConfigError(`${envPath} lacks ${missing.join(', ')}`);
+  const { envPath, env } = await readStackEnv(hossDir, { variable: 'HOSS_DIR', hint: 'run compose/stack up first, or set HOSS_DIR', checkDir: checkHossDir, required: REQUIRED });
   return {
     hossDir,
     envPath,
     env,
     project: env.COMPOSE_PROJECT_NAME!,
-    composeFiles: composeFilesFrom(env),
+    composeFiles: composeFilesFrom(env, COMPOSE_FILES),
     backupRoot: resolve(env.BACKUP_ROOT!),
     ldapBase: ldapBaseDn(env.LDAP_DOMAIN!),
     services: deployedServices(env),
@@ -130,10 +92,5 @@ export async function loadContext(hossDir = hossDirFromEnv()): Promise<StackCont
  * is where the stack is now, whatever .env remembers.
  */
 export function composeProject(ctx: StackContext): ComposeProject {
-  return {
-    project: ctx.project,
-    files: ctx.composeFiles,
-    envFile: ctx.envPath,
-    env: { ...process.env, ...ctx.env, HOSS_DIR: ctx.hossDir },
-  };
+  return stackComposeProject(ctx, 'HOSS_DIR', ctx.hossDir);
 }

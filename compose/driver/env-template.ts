@@ -4,7 +4,7 @@
 // renderStackEnv and ensureStackEnv serve every reference stack.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SERVICES } from './context.ts';
 import { say } from './runtime.ts';
@@ -70,11 +70,42 @@ export function renderStackEnv(input: StackEnvInput, layout: StackEnvLayout): st
   return `${lines.map((line) => (typeof line === 'string' ? line : `${line[0]}=${line[1]}`)).join('\n')}\n`;
 }
 
+/** A stack folder's .env (TheHive, CyberSift): BACKUP_ROOT (default <dir>/backup) first among its settings. */
+export interface StackFolderEnvInput extends StackEnvInput {
+  dir: string;
+}
+
+export interface StackFolderEnvLayout {
+  /** The stack's name in the header ("TheHive") and what losing the file loses ("the Cassandra login"). */
+  name: string;
+  loses: string;
+  /** <prefix>_VERSION and <prefix>_DIR. */
+  prefix: string;
+  /** The settings after BACKUP_ROOT. */
+  settings: (secret: () => string) => readonly EnvLine[];
+}
+
+export function renderStackFolderEnv(input: StackFolderEnvInput, layout: StackFolderEnvLayout): string {
+  return renderStackEnv(input, {
+    header: [`# Settings and secrets of this ${layout.name} stack, written by compose/stack on first up.`, `# Losing this file loses ${layout.loses}: back it up.`],
+    versionKey: `${layout.prefix}_VERSION`,
+    dirKey: `${layout.prefix}_DIR`,
+    dir: input.dir,
+    settings: (secret) => [['BACKUP_ROOT', input.backupRoot ?? join(input.dir, 'backup')], ...layout.settings(secret)],
+  });
+}
+
+/** The stack's version: the VERSION file beside its compose files. */
+export async function readStackVersion(composeDir: string): Promise<string> {
+  return (await readFile(join(composeDir, 'VERSION'), 'utf8')).trim();
+}
+
 export interface StackEnvWriter {
   /** COMPOSE_PROJECT_NAME when the environment does not set it. */
   defaultProject: string;
   composeFiles: readonly string[];
-  version: () => Promise<string>;
+  /** The folder of the compose files, whose VERSION file names the stack's version. */
+  composeDir: string;
   render: (input: StackEnvInput) => string;
   /** What the progress line says the new file holds ("new secrets"). */
   holds: string;
@@ -91,7 +122,7 @@ export async function ensureStackEnv(dir: string, writer: StackEnvWriter): Promi
   const text = writer.render({
     project: process.env.COMPOSE_PROJECT_NAME?.trim() || writer.defaultProject,
     composeFiles: writer.composeFiles,
-    version: await writer.version(),
+    version: await readStackVersion(writer.composeDir),
     ...(backupRoot ? { backupRoot } : {}),
     uid: process.getuid?.() ?? 1000,
     gid: process.getgid?.() ?? 1000,

@@ -5,6 +5,7 @@
 import { findServiceContainer } from '../../src/docker/compose-services.ts';
 import { StackError } from '../../src/errors.ts';
 import { docker, say } from './runtime.ts';
+import { esRequest } from './services/elasticsearch.ts';
 
 export interface Probe<C> {
   /** What we wait for, in words for the progress line. */
@@ -17,6 +18,22 @@ export interface Probe<C> {
 export async function healthy(containerId: string): Promise<void> {
   const health = (await docker.inspectContainer(containerId)).State.Health?.Status;
   if (health !== 'healthy') throw new Error(`health ${health ?? 'unknown'}`);
+}
+
+/** A probe that waits for the container's own healthcheck. */
+export function healthcheckProbe<C>(waitsFor: string): Probe<C> {
+  return { waitsFor, check: async (_ctx, _address, id) => healthy(id) };
+}
+
+/** A search engine (Elasticsearch, OpenSearch) on port 9200 reporting cluster health yellow or green. */
+export function clusterHealthProbe<C>(): Probe<C> {
+  return {
+    waitsFor: 'cluster health yellow or green',
+    check: async (_ctx, address) => {
+      const { status, body } = await esRequest<{ status?: string } | null>(`http://${address}:9200`, 'GET', '/_cluster/health', undefined, 5000);
+      if (body?.status !== 'green' && body?.status !== 'yellow') throw new Error(`cluster health ${body?.status ?? status}`);
+    },
+  };
 }
 
 async function probeOnce<C extends { project: string }, S extends string>(ctx: C, service: S, probe: Probe<C>): Promise<void> {

@@ -3,7 +3,7 @@
 // reports yellow or green, LDAP accepts the admin bind, rabbitmqctl gets an
 // answer from the node, auth runs with /secrets, core reports healthy.
 import { SERVICES, type ServiceName, type StackContext } from './context.ts';
-import { healthy, type Probe, waitForProbes } from './probes.ts';
+import { healthcheckProbe, type Probe, waitForProbes } from './probes.ts';
 import { execIn } from './services/containers.ts';
 import { ldapTool } from './services/ldap.ts';
 import { stackDatabases, withDatabase } from './services/postgres.ts';
@@ -38,10 +38,7 @@ export const PROBES: Record<ServiceName, Probe<StackContext>> = {
     waitsFor: 'rabbitmqctl to get an answer from the node',
     check: async (ctx) => void (await rabbitmqctl(ctx, ['-q', 'list_vhosts'])),
   },
-  core: {
-    waitsFor: 'its healthcheck (tables present in hoss_core)',
-    check: async (_ctx, _address, id) => healthy(id),
-  },
+  core: healthcheckProbe('its healthcheck (tables present in hoss_core)'),
 };
 
 /** Polls every service until all answer; a StackError naming the laggards after timeoutSeconds. */

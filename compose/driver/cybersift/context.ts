@@ -1,13 +1,11 @@
 // Where the CyberSift stack lives and what it is called: CYBERSIFT_DIR (or
 // --dir), its .env, the compose project and files, the folders it binds.
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readEnvFile, type EnvMap } from '../../../src/config/env-file.ts';
+import type { EnvMap } from '../../../src/config/env-file.ts';
 import type { ComposeProject } from '../../../src/docker/compose-cli.ts';
-import { ConfigError } from '../../../src/errors.ts';
-import { checkStackDir, REPO_ROOT } from '../context.ts';
-import { say } from '../runtime.ts';
+import { REPO_ROOT } from '../context.ts';
+import { checkStackDir, composeFilesFrom, readStackEnv, stackComposeProject, stackFolderContext, type StackFolderContext } from '../stack-folder.ts';
 
 export const CYBERSIFT_COMPOSE_DIR = join(REPO_ROOT, 'compose', 'cybersift');
 export const CYBERSIFT_COMPOSE_FILES = [join(CYBERSIFT_COMPOSE_DIR, 'docker-compose.yaml'), join(CYBERSIFT_COMPOSE_DIR, 'docker-compose.local.yaml')];
@@ -36,13 +34,7 @@ export function checkCyberSiftDir(dir: string): Promise<boolean> {
   return checkStackDir(dir, 'CYBERSIFT_DIR', 'point CYBERSIFT_DIR or --dir at a folder, or remove that file');
 }
 
-export interface CyberSiftContext {
-  dir: string;
-  envPath: string;
-  env: EnvMap;
-  project: string;
-  composeFiles: string[];
-  backupRoot: string;
+export interface CyberSiftContext extends StackFolderContext {
   /** Bind sources, as the compose file names them. */
   elasticsearchData: string;
   redisData: string;
@@ -51,42 +43,29 @@ export interface CyberSiftContext {
   snapshots: string;
 }
 
-function composeFilesFrom(env: EnvMap): string[] {
-  const listed = (env.COMPOSE_FILE ?? '').split(':').filter(Boolean);
-  if (listed.length > 0 && listed.every((f) => existsSync(f))) return listed;
-  if (listed.length > 0) say(`COMPOSE_FILE in .env names missing files; using ${CYBERSIFT_COMPOSE_FILES.join(':')}`);
-  return CYBERSIFT_COMPOSE_FILES;
-}
-
 export function cyberSiftContextFrom(dir: string, envPath: string, env: EnvMap, composeFiles: string[]): CyberSiftContext {
-  const backupRoot = resolve(env.BACKUP_ROOT!);
+  const base = stackFolderContext(dir, envPath, env, composeFiles);
   return {
-    dir,
-    envPath,
-    env,
-    project: env.COMPOSE_PROJECT_NAME!,
-    composeFiles,
-    backupRoot,
+    ...base,
     elasticsearchData: join(dir, 'elasticsearch', 'data'),
     redisData: join(dir, 'redis', 'data'),
     models: join(dir, 'models'),
     flows: join(dir, 'nifi', 'flows'),
-    snapshots: join(backupRoot, '.elasticsearch'),
+    snapshots: join(base.backupRoot, '.elasticsearch'),
   };
 }
 
 export async function loadCyberSiftContext(dir = cyberSiftDirFromEnv()): Promise<CyberSiftContext> {
-  const hint = 'run compose/stack --stack cybersift up first, or set CYBERSIFT_DIR / --dir';
-  if (!(await checkCyberSiftDir(dir))) throw new ConfigError(`CYBERSIFT_DIR ${dir} does not exist`, { hint });
-  const envPath = join(dir, '.env');
-  if (!existsSync(envPath)) throw new ConfigError(`no stack configuration at ${envPath}`, { hint });
-  const env = await readEnvFile(envPath);
-  const missing = REQUIRED.filter((key) => !env[key]);
-  if (missing.length > 0) throw new ConfigError(`${envPath} lacks ${missing.join(', ')}`);
-  return cyberSiftContextFrom(dir, envPath, env, composeFilesFrom(env));
+  const { envPath, env } = await readStackEnv(dir, {
+    variable: 'CYBERSIFT_DIR',
+    hint: 'run compose/stack --stack cybersift up first, or set CYBERSIFT_DIR / --dir',
+    checkDir: checkCyberSiftDir,
+    required: REQUIRED,
+  });
+  return cyberSiftContextFrom(dir, envPath, env, composeFilesFrom(env, CYBERSIFT_COMPOSE_FILES));
 }
 
 /** .env's values over the caller's environment; CYBERSIFT_DIR is where the stack is now. */
 export function cyberSiftComposeProject(ctx: CyberSiftContext): ComposeProject {
-  return { project: ctx.project, files: ctx.composeFiles, envFile: ctx.envPath, env: { ...process.env, ...ctx.env, CYBERSIFT_DIR: ctx.dir } };
+  return stackComposeProject(ctx, 'CYBERSIFT_DIR', ctx.dir);
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { asText, type RedisConnection, type Reply } from '../../../src/components/redis/resp.ts';
 import { canonicalJson, sha256 } from '../fingerprint/canonical.ts';
 import { fileSha256, fingerprintTree } from '../fingerprint/files.ts';
-import { es } from '../thehive/services.ts';
+import { es } from '../services/elasticsearch.ts';
 import type { CyberSiftContext } from './context.ts';
 import { cyberSiftEsBase, withRedis } from './services.ts';
 

@@ -2,19 +2,12 @@
 // answers PING after AUTH with REDIS_PASSWORD and has loaded its data, the
 // stand-in's healthcheck says it reached both. The loop is ../probes.ts's.
 import { asText } from '../../../src/components/redis/resp.ts';
-import { healthy, type Probe, waitForProbes } from '../probes.ts';
-import { esRequest } from '../thehive/services.ts';
+import { clusterHealthProbe, healthcheckProbe, type Probe, waitForProbes } from '../probes.ts';
 import { CYBERSIFT_SERVICES, type CyberSiftContext, type CyberSiftService } from './context.ts';
 import { withRedis } from './services.ts';
 
 const PROBES: Record<CyberSiftService, Probe<CyberSiftContext>> = {
-  elasticsearch: {
-    waitsFor: 'cluster health yellow or green',
-    check: async (_ctx, address) => {
-      const { status, body } = await esRequest<{ status?: string }>(`http://${address}:9200`, 'GET', '/_cluster/health', undefined, 5000);
-      if (body?.status !== 'green' && body?.status !== 'yellow') throw new Error(`cluster health ${body?.status ?? status}`);
-    },
-  },
+  elasticsearch: clusterHealthProbe(),
   redis: {
     waitsFor: 'PING after AUTH, data loaded',
     check: (ctx, address) => withRedis(ctx, async (redis) => {
@@ -22,10 +15,7 @@ const PROBES: Record<CyberSiftService, Probe<CyberSiftContext>> = {
       if (!/^loading:0$/m.test(asText(await redis.call('INFO', 'persistence')))) throw new Error('still loading');
     }, address),
   },
-  cybersift: {
-    waitsFor: 'its healthcheck (Redis and Elasticsearch reached)',
-    check: async (_ctx, _address, id) => healthy(id),
-  },
+  cybersift: healthcheckProbe('its healthcheck (Redis and Elasticsearch reached)'),
 };
 
 /** Polls every service until all answer; a StackError naming the laggards after timeoutSeconds. */

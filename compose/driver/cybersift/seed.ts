@@ -16,7 +16,7 @@ import type { RedisConnection } from '../../../src/components/redis/resp.ts';
 import { runHelperScript, say } from '../runtime.ts';
 import { seedStep } from '../seed/step.ts';
 import { generator } from '../thehive/data.ts';
-import { es } from '../thehive/services.ts';
+import { es } from '../services/elasticsearch.ts';
 import { CYBERSIFT_OWNER, EVENTS_INDEX, type CyberSiftContext } from './context.ts';
 import { cyberSiftEsBase, withRedis } from './services.ts';
 

@@ -30,14 +30,19 @@ export async function execInProject(project: string, service: string, argv: read
   return result.stdout;
 }
 
-export async function runningService(ctx: StackContext, service: ServiceName): Promise<ContainerInfo> {
-  return runningServiceInProject(ctx.project, service);
+/** One stack's typed lookups: its context names the project, S its services. */
+export interface ProjectServices<C extends { project: string }, S extends string> {
+  running(ctx: C, service: S): Promise<ContainerInfo>;
+  address(ctx: C, service: S): Promise<string>;
+  exec(ctx: C, service: S, argv: readonly string[], options?: ExecOptions): Promise<string>;
 }
 
-export async function serviceAddress(ctx: StackContext, service: ServiceName): Promise<string> {
-  return serviceAddressInProject(ctx.project, service);
+export function projectServices<C extends { project: string }, S extends string>(): ProjectServices<C, S> {
+  return {
+    running: (ctx, service) => runningServiceInProject(ctx.project, service),
+    address: (ctx, service) => serviceAddressInProject(ctx.project, service),
+    exec: (ctx, service, argv, options = {}) => execInProject(ctx.project, service, argv, options),
+  };
 }
 
-export async function execIn(ctx: StackContext, service: ServiceName, argv: readonly string[], options: ExecOptions = {}): Promise<string> {
-  return execInProject(ctx.project, service, argv, options);
-}
+export const { running: runningService, address: serviceAddress, exec: execIn } = projectServices<StackContext, ServiceName>();

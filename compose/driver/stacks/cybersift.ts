@@ -2,14 +2,10 @@
 // the models and NiFi flow folders and the CyberSift stand-in, driven by the
 // same verbs as HOSS. Also what tests need: the stand-in's write switch and
 // its transaction check.
-import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCompose } from '../../../src/docker/compose-cli.ts';
 import { ensureStackEnv } from '../env-template.ts';
-import { docker, runHelperScript, say } from '../runtime.ts';
-import { ensureEngine, ensureImages } from '../scripts.ts';
-import { upTimeoutSeconds } from '../verbs/up.ts';
-import { renderFingerprint } from '../verbs/fingerprint.ts';
+import { makeOwnedFolders } from '../stack-folder.ts';
+import { downStack, fingerprintStack, type ReferenceStack, seedStack, upStack } from '../stack-verbs.ts';
 import {
   checkCyberSiftDir, CYBERSIFT_COMPOSE_DIR, CYBERSIFT_COMPOSE_FILES, CYBERSIFT_OWNER, CYBERSIFT_SERVICES, cyberSiftComposeProject, cyberSiftDirFromEnv,
   ELASTICSEARCH_OWNER, loadCyberSiftContext, REDIS_OWNER, type CyberSiftContext,
@@ -31,82 +27,52 @@ export async function setCyberSiftWriting(ctx: CyberSiftContext, on: boolean): P
   await execInCyberSift(ctx, 'cybersift', on ? ['touch', CYBERSIFT_SWITCH] : ['rm', '-f', CYBERSIFT_SWITCH]);
 }
 
-const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
-
 function ensureEnv(dir: string): Promise<boolean> {
   return ensureStackEnv(dir, {
     defaultProject: 'cybersift',
     composeFiles: CYBERSIFT_COMPOSE_FILES,
-    version: async () => (await readFile(join(CYBERSIFT_COMPOSE_DIR, 'VERSION'), 'utf8')).trim(),
+    composeDir: CYBERSIFT_COMPOSE_DIR,
     render: (input) => renderCyberSiftEnv({ dir, ...input }),
     holds: 'a new Redis password',
   });
 }
 
 /** The bind sources, made and handed to their uids before compose starts anything. */
-async function prepareFolders(ctx: CyberSiftContext): Promise<void> {
-  for (const dir of [ctx.elasticsearchData, ctx.redisData, ctx.models, ctx.flows, ctx.snapshots, join(ctx.backupRoot, 'backups')]) await mkdir(dir, { recursive: true });
-  await runHelperScript({
-    script: 'chown "$1" /elasticsearch /snapshots && chown "$2" /redis && chown "$3" /models /flows',
-    args: [ELASTICSEARCH_OWNER, REDIS_OWNER, CYBERSIFT_OWNER],
-    mounts: [
-      { source: ctx.elasticsearchData, target: '/elasticsearch' },
-      { source: ctx.snapshots, target: '/snapshots' },
-      { source: ctx.redisData, target: '/redis' },
-      { source: ctx.models, target: '/models' },
-      { source: ctx.flows, target: '/flows' },
+function prepareFolders(ctx: CyberSiftContext): Promise<void> {
+  return makeOwnedFolders(
+    'own cybersift folders',
+    [
+      { owner: ELASTICSEARCH_OWNER, folders: { elasticsearch: ctx.elasticsearchData, snapshots: ctx.snapshots } },
+      { owner: REDIS_OWNER, folders: { redis: ctx.redisData } },
+      { owner: CYBERSIFT_OWNER, folders: { models: ctx.models, flows: ctx.flows } },
     ],
-    purpose: 'own cybersift folders',
+    [join(ctx.backupRoot, 'backups')],
+  );
+}
+
+const stack: ReferenceStack<CyberSiftContext> = {
+  load: loadCyberSiftContext,
+  compose: cyberSiftComposeProject,
+  wait: waitForCyberSift,
+};
+
+function up(dir: string): Promise<void> {
+  return upStack(dir, stack, {
+    checkDir: checkCyberSiftDir,
+    ensureEnv,
+    images: () => ['busybox', 'elasticsearch', 'redis', 'rabbitmq'],
+    prepare: prepareFolders,
+    services: () => CYBERSIFT_SERVICES,
+    tenths: true,
   });
-}
-
-async function up(dir: string): Promise<void> {
-  const started = Date.now();
-  await checkCyberSiftDir(dir);
-  await ensureEngine();
-  await docker.ping();
-  await ensureEnv(dir);
-  const ctx = await loadCyberSiftContext(dir);
-  await ensureImages(['busybox', 'elasticsearch', 'redis', 'rabbitmq']);
-  await prepareFolders(ctx);
-  say(`starting project ${ctx.project} (${CYBERSIFT_SERVICES.join(' ')}) from ${ctx.dir}`);
-  await runCompose(cyberSiftComposeProject(ctx), ['up', '-d', '--remove-orphans']);
-  await waitForCyberSift(ctx, upTimeoutSeconds());
-  say(`stack ${ctx.project} is up (${seconds(started)} s)`);
-}
-
-async function seed(dir: string, scale: number): Promise<void> {
-  const started = Date.now();
-  const ctx = await loadCyberSiftContext(dir);
-  await docker.ping();
-  await waitForCyberSift(ctx, 30, false);
-  await seedCyberSift(ctx, scale);
-  say(`seed --scale ${scale} done in ${seconds(started)} s`);
-}
-
-async function fingerprint(dir: string): Promise<string> {
-  const started = Date.now();
-  const ctx = await loadCyberSiftContext(dir);
-  await docker.ping();
-  await waitForCyberSift(ctx, upTimeoutSeconds(), false);
-  const text = renderFingerprint(await computeCyberSiftFingerprint(ctx));
-  say(`fingerprint of ${ctx.project} in ${seconds(started)} s`);
-  return text;
-}
-
-async function down(dir: string): Promise<void> {
-  const ctx = await loadCyberSiftContext(dir);
-  await docker.ping();
-  await runCompose(cyberSiftComposeProject(ctx), ['down', '--remove-orphans']);
-  say(`stack ${ctx.project} is down; its data is kept`);
 }
 
 export const cyberSiftStack: StackModule = {
   name: 'cybersift',
   dirFromEnv: cyberSiftDirFromEnv,
   up,
-  seed,
-  fingerprint,
+  seed: (dir, scale) => seedStack(dir, scale, stack, seedCyberSift),
+  fingerprint: (dir) => fingerprintStack(dir, stack, computeCyberSiftFingerprint),
   reset: resetCyberSift,
-  down,
+  down: (dir) => downStack(dir, stack),
 };

@@ -4,23 +4,19 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { runHelperScript } from '../runtime.ts';
+import { makeOwnedFolders } from '../stack-folder.ts';
 import { CASSANDRA_OWNER, ELASTICSEARCH_OWNER, THEHIVE_COMPOSE_DIR, THEHIVE_COMPOSE_FILES, THEHIVE_OWNER, type TheHiveContext } from './context.ts';
 import { ensureStackEnv } from '../env-template.ts';
 import { renderTheHiveEnv } from './env-template.ts';
 
 export const APPLICATION_CONF_TEMPLATE = join(THEHIVE_COMPOSE_DIR, 'config', 'application.conf');
 
-export async function theHiveVersion(): Promise<string> {
-  return (await readFile(join(THEHIVE_COMPOSE_DIR, 'VERSION'), 'utf8')).trim();
-}
-
 /** Writes .env with a fresh password unless it exists; true when it was written. */
 export async function ensureTheHiveEnv(dir: string): Promise<boolean> {
   return ensureStackEnv(dir, {
     defaultProject: 'thehive',
     composeFiles: THEHIVE_COMPOSE_FILES,
-    version: theHiveVersion,
+    composeDir: THEHIVE_COMPOSE_DIR,
     render: (input) => renderTheHiveEnv({ dir, ...input }),
     holds: 'a new Cassandra password',
   });
@@ -44,19 +40,13 @@ export async function writeTheHiveConfig(ctx: TheHiveContext, overwrite: boolean
 
 export async function prepareTheHiveFolders(ctx: TheHiveContext): Promise<void> {
   await writeTheHiveConfig(ctx, false);
-  for (const dir of [ctx.cassandraData, ctx.elasticsearchData, ctx.files, ctx.snapshots, join(ctx.backupRoot, 'backups')]) {
-    await mkdir(dir, { recursive: true });
-  }
-  // The host user may not own these uids: hand the folders over from inside a helper.
-  await runHelperScript({
-    script: 'chown "$1" /cassandra && chown "$2" /elasticsearch /snapshots && chown "$3" /files',
-    args: [CASSANDRA_OWNER, ELASTICSEARCH_OWNER, THEHIVE_OWNER],
-    mounts: [
-      { source: ctx.cassandraData, target: '/cassandra' },
-      { source: ctx.elasticsearchData, target: '/elasticsearch' },
-      { source: ctx.snapshots, target: '/snapshots' },
-      { source: ctx.files, target: '/files' },
+  await makeOwnedFolders(
+    'own thehive folders',
+    [
+      { owner: CASSANDRA_OWNER, folders: { cassandra: ctx.cassandraData } },
+      { owner: ELASTICSEARCH_OWNER, folders: { elasticsearch: ctx.elasticsearchData, snapshots: ctx.snapshots } },
+      { owner: THEHIVE_OWNER, folders: { files: ctx.files } },
     ],
-    purpose: 'own thehive folders',
-  });
+    [join(ctx.backupRoot, 'backups')],
+  );
 }

@@ -1,13 +1,12 @@
 // Where the TheHive stack lives and what it is called: THEHIVE_DIR (or
 // --dir), its .env, the compose project and files, the folders it binds.
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readEnvFile, type EnvMap } from '../../../src/config/env-file.ts';
+import type { EnvMap } from '../../../src/config/env-file.ts';
 import type { ComposeProject } from '../../../src/docker/compose-cli.ts';
 import { ConfigError } from '../../../src/errors.ts';
-import { checkStackDir, REPO_ROOT } from '../context.ts';
-import { say } from '../runtime.ts';
+import { REPO_ROOT } from '../context.ts';
+import { checkStackDir, composeFilesFrom, readStackEnv, stackComposeProject, stackFolderContext, type StackFolderContext } from '../stack-folder.ts';
 
 export const THEHIVE_COMPOSE_DIR = join(REPO_ROOT, 'compose', 'thehive');
 export const THEHIVE_COMPOSE_FILES = [join(THEHIVE_COMPOSE_DIR, 'docker-compose.yaml'), join(THEHIVE_COMPOSE_DIR, 'docker-compose.local.yaml')];
@@ -34,13 +33,7 @@ export async function checkTheHiveDir(dir: string): Promise<boolean> {
   return checkStackDir(dir, 'THEHIVE_DIR', 'point THEHIVE_DIR or --dir at a folder, or remove that file');
 }
 
-export interface TheHiveContext {
-  dir: string;
-  envPath: string;
-  env: EnvMap;
-  project: string;
-  composeFiles: string[];
-  backupRoot: string;
+export interface TheHiveContext extends StackFolderContext {
   keyspace: string;
   index: string;
   /** Bind sources, as the compose file names them. */
@@ -51,54 +44,33 @@ export interface TheHiveContext {
   snapshots: string;
 }
 
-export function composeFilesFrom(env: EnvMap): string[] {
-  const listed = (env.COMPOSE_FILE ?? '').split(':').filter(Boolean);
-  if (listed.length > 0 && listed.every((f) => existsSync(f))) return listed;
-  if (listed.length > 0) say(`COMPOSE_FILE in .env names missing files; using ${THEHIVE_COMPOSE_FILES.join(':')}`);
-  return THEHIVE_COMPOSE_FILES;
-}
-
 export function contextFrom(dir: string, envPath: string, env: EnvMap, composeFiles: string[]): TheHiveContext {
-  const backupRoot = resolve(env.BACKUP_ROOT!);
+  const base = stackFolderContext(dir, envPath, env, composeFiles);
   return {
-    dir,
-    envPath,
-    env,
-    project: env.COMPOSE_PROJECT_NAME!,
-    composeFiles,
-    backupRoot,
+    ...base,
     keyspace: env.CASSANDRA_KEYSPACE!,
     index: env.ELASTICSEARCH_INDEX!,
     cassandraData: join(dir, 'cassandra', 'data'),
     elasticsearchData: join(dir, 'elasticsearch', 'data'),
     files: join(dir, 'thehive', 'data', 'files'),
     config: join(dir, 'thehive', 'config'),
-    snapshots: join(backupRoot, '.elasticsearch'),
+    snapshots: join(base.backupRoot, '.elasticsearch'),
   };
 }
 
 export async function loadTheHiveContext(dir = theHiveDirFromEnv()): Promise<TheHiveContext> {
-  if (!(await checkTheHiveDir(dir))) {
-    throw new ConfigError(`THEHIVE_DIR ${dir} does not exist`, { hint: 'run compose/stack --stack thehive up first, or set THEHIVE_DIR / --dir' });
-  }
-  const envPath = join(dir, '.env');
-  if (!existsSync(envPath)) {
-    throw new ConfigError(`no stack configuration at ${envPath}`, { hint: 'run compose/stack --stack thehive up first, or set THEHIVE_DIR / --dir' });
-  }
-  const env = await readEnvFile(envPath);
-  const missing = REQUIRED.filter((key) => !env[key]);
-  if (missing.length > 0) throw new ConfigError(`${envPath} lacks ${missing.join(', ')}`);
+  const { envPath, env } = await readStackEnv(dir, {
+    variable: 'THEHIVE_DIR',
+    hint: 'run compose/stack --stack thehive up first, or set THEHIVE_DIR / --dir',
+    checkDir: checkTheHiveDir,
+    required: REQUIRED,
+  });
   if (!/^[a-z][a-z0-9_]{0,47}$/.test(env.CASSANDRA_KEYSPACE!)) throw new ConfigError(`CASSANDRA_KEYSPACE "${env.CASSANDRA_KEYSPACE}" in ${envPath} is not a plain keyspace name`);
   if (!/^[a-z0-9][a-z0-9_.-]*$/.test(env.ELASTICSEARCH_INDEX!)) throw new ConfigError(`ELASTICSEARCH_INDEX "${env.ELASTICSEARCH_INDEX}" in ${envPath} is not an index name`);
-  return contextFrom(dir, envPath, env, composeFilesFrom(env));
+  return contextFrom(dir, envPath, env, composeFilesFrom(env, THEHIVE_COMPOSE_FILES));
 }
 
 /** .env's values over the caller's environment; THEHIVE_DIR is where the stack is now. */
 export function theHiveComposeProject(ctx: TheHiveContext): ComposeProject {
-  return {
-    project: ctx.project,
-    files: ctx.composeFiles,
-    envFile: ctx.envPath,
-    env: { ...process.env, ...ctx.env, THEHIVE_DIR: ctx.dir },
-  };
+  return stackComposeProject(ctx, 'THEHIVE_DIR', ctx.dir);
 }

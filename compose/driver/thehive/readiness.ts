@@ -1,9 +1,9 @@
 // "Up" for the TheHive stack: Cassandra takes a CQL login with the stack's
 // role, Elasticsearch reports yellow or green, TheHive's healthcheck says
 // its keyspace and index are there. The loop is ../probes.ts's.
-import { healthy, type Probe, waitForProbes } from '../probes.ts';
+import { clusterHealthProbe, healthcheckProbe, type Probe, waitForProbes } from '../probes.ts';
 import { THEHIVE_SERVICES, type TheHiveContext, type TheHiveService } from './context.ts';
-import { esRequest, withCql } from './services.ts';
+import { withCql } from './services.ts';
 
 export const THEHIVE_PROBES: Record<TheHiveService, Probe<TheHiveContext>> = {
   cassandra: {
@@ -11,17 +11,8 @@ export const THEHIVE_PROBES: Record<TheHiveService, Probe<TheHiveContext>> = {
     check: async (ctx, address) =>
       withCql(ctx, async (client) => void (await client.execute('SELECT release_version FROM system.local')), address),
   },
-  elasticsearch: {
-    waitsFor: 'cluster health yellow or green',
-    check: async (_ctx, address) => {
-      const { status, body } = await esRequest<{ status?: string }>(`http://${address}:9200`, 'GET', '/_cluster/health', undefined, 5000);
-      if (body?.status !== 'green' && body?.status !== 'yellow') throw new Error(`cluster health ${body?.status ?? status}`);
-    },
-  },
-  thehive: {
-    waitsFor: 'its healthcheck (keyspace and index ready)',
-    check: async (_ctx, _address, id) => healthy(id),
-  },
+  elasticsearch: clusterHealthProbe(),
+  thehive: healthcheckProbe('its healthcheck (keyspace and index ready)'),
 };
 
 /** Polls every service until all answer; a StackError naming the laggards after timeoutSeconds. */

@@ -7,13 +7,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { runCompose } from '../../../src/docker/compose-cli.ts';
+import { runCompose, type ComposeProject } from '../../../src/docker/compose-cli.ts';
 import { projectContainers } from '../../../src/docker/compose-services.ts';
 import { HELPER_LABEL } from '../../../src/docker/types.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { COMPOSE_FILES, checkHossDir, composeProject, ldapBaseDn, loadContext, VOLUMES, type StackContext } from '../context.ts';
 import { renderEnv } from '../env-template.ts';
-import { parseEnv } from '../../../src/config/env-file.ts';
+import { parseEnv, type EnvMap } from '../../../src/config/env-file.ts';
 import { docker, runHelperScript, say } from '../runtime.ts';
 
 /** What a config folder holds; without .env, anything else there means it is not one. */
@@ -21,15 +21,30 @@ const KNOWN_ENTRIES = new Set(['.env', 'traefik.yaml', 'core', 'auth', 'sync', '
 
 /**
  * When .env is gone, Compose still needs every variable to parse the file
- * for `down`; placeholder values are enough since nothing is started.
+ * for `down`; placeholder values are enough since nothing is started. The
+ * rendered .env goes to `scratch`; COMPOSE_PROJECT_NAME, else
+ * `defaultProject`, names the project.
  */
-async function placeholderContext(hossDir: string, scratch: string): Promise<StackContext> {
-  const project = process.env.COMPOSE_PROJECT_NAME?.trim() || 'server';
-  const text = renderEnv({ hossDir, project, composeFiles: COMPOSE_FILES, version: '0', uid: 0, gid: 0, secret: () => 'x' });
+export async function placeholderContext<C>(
+  scratch: string,
+  defaultProject: string,
+  render: (project: string) => string,
+  contextOf: (envPath: string, env: EnvMap, project: string) => C,
+): Promise<C> {
+  const project = process.env.COMPOSE_PROJECT_NAME?.trim() || defaultProject;
+  const text = render(project);
   const envPath = join(scratch, 'placeholder.env');
   await writeFile(envPath, text);
-  const env = parseEnv(text);
-  return { hossDir, envPath, env, project, composeFiles: COMPOSE_FILES, backupRoot: resolve(env.BACKUP_ROOT!), ldapBase: ldapBaseDn(env.LDAP_DOMAIN!), services: [] };
+  return contextOf(envPath, parseEnv(text), project);
+}
+
+function hossPlaceholder(hossDir: string, scratch: string): Promise<StackContext> {
+  return placeholderContext(
+    scratch,
+    'server',
+    (project) => renderEnv({ hossDir, project, composeFiles: COMPOSE_FILES, version: '0', uid: 0, gid: 0, secret: () => 'x' }),
+    (envPath, env, project) => ({ hossDir, envPath, env, project, composeFiles: COMPOSE_FILES, backupRoot: resolve(env.BACKUP_ROOT!), ldapBase: ldapBaseDn(env.LDAP_DOMAIN!), services: [] }),
+  );
 }
 
 export function inside(parent: string, child: string): boolean {
@@ -108,6 +123,31 @@ export async function resetStackFolder<C>(dir: string, stack: StackReset<C>): Pr
   say('reset done');
 }
 
+/**
+ * Everything of a stack whose data lives in bind-mounted folders only: the
+ * helpers left by an interrupted run that mount its folders (others' may be
+ * running), its containers and network, then everything in the folder and
+ * in BACKUP_ROOT except BACKUP_ROOT/backups; the folder itself when empty.
+ */
+export async function removeBindStack(ctx: { dir: string; backupRoot: string; project: string }, compose: ComposeProject): Promise<void> {
+  say(`removing containers and network of project ${ctx.project}`);
+  const roots = [ctx.dir, ctx.backupRoot];
+  for (const helper of await docker.listContainers({ labels: { [HELPER_LABEL]: true } })) {
+    const info = await docker.inspectContainer(helper.id).catch(() => undefined);
+    if ((info?.Mounts ?? []).some((m) => m.Type === 'bind' && roots.some((root) => inside(root, m.Source)))) {
+      await docker.removeContainer(helper.id).catch(() => undefined);
+    }
+  }
+  await runCompose(compose, ['down', '--volumes', '--remove-orphans', '--timeout', '10']);
+  // Leftovers Compose no longer knows about (a service renamed, a file edited).
+  for (const container of await projectContainers(docker, ctx.project)) await docker.removeContainer(container.id);
+  const keep = join(ctx.backupRoot, 'backups');
+  say(`removing data and config under ${ctx.dir}; keeping ${keep}`);
+  if (!inside(ctx.dir, ctx.backupRoot)) await emptyFolderExcept(ctx.backupRoot, keep);
+  await emptyFolderExcept(ctx.dir, inside(ctx.dir, keep) ? keep : undefined);
+  if (existsSync(ctx.dir) && (await readdir(ctx.dir)).length === 0) await rmdir(ctx.dir);
+}
+
 export async function reset(hossDir: string): Promise<void> {
   await resetStackFolder(hossDir, {
     variable: 'HOSS_DIR',
@@ -116,7 +156,7 @@ export async function reset(hossDir: string): Promise<void> {
     knownEntries: KNOWN_ENTRIES,
     scratchPrefix: 'hoss-reset-',
     load: loadContext,
-    placeholder: placeholderContext,
+    placeholder: hossPlaceholder,
     removeEverything,
   });
 }
