@@ -29,7 +29,10 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/hossadm-test.XXXXXX")
 # The second stream writes to a file and is shown whole after the first, so
 # the two never interleave; its progress can be followed with tail -f.
 echo "(the other reference stacks' stream: $logs/stacks.log)" >&2
-sh scripts/node24.sh node --test --test-reporter=spec --test-concurrency=1 'test/integration-stacks/**/*.test.ts' >"$logs/stacks.log" 2>&1 &
+# It works in a TMPDIR of its own: the HOSS stream's tests check that nothing
+# new appears in /tmp while hossadm runs.
+mkdir -p "$logs/tmp"
+TMPDIR="$logs/tmp" sh scripts/node24.sh node --test --test-reporter=spec --test-concurrency=1 'test/integration-stacks/**/*.test.ts' >"$logs/stacks.log" 2>&1 &
 stacks=$!
 hoss=0
 sh scripts/node24.sh node --test --test-reporter=spec --test-concurrency=1 'test/integration/**/*.test.ts' 2>&1 | tee "$logs/hoss.log" || hoss=$?
