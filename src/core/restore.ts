@@ -174,7 +174,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       for (const task of [...tasks.values(), ...prepareOnly.values()]) await task.beforeStart?.();
       // Only the data services first: an application started now would meet
       // empty databases (and, say, build an empty index from them).
-      await reporter.step(`start the data services (${config.dataServices.join(', ')})`, () => start(config, config.dataServices));
+      await reporter.step(`start the stack's data services (${config.dataServices.join(', ')})`, () => start(config, config.dataServices));
       await waitForServices(docker, config, reporter);
     }
     for (const task of tasks.values()) {
@@ -184,7 +184,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     }
     // Then the rest of the stack, also when this run resumed a fresh-host restore that had started only the data services.
     if (situation === 'fresh' || resumedFresh) {
-      await reporter.step('start the stack', () => start(config));
+      await reporter.step('start the rest of the stack', () => start(config));
       await waitForServices(docker, config, reporter);
     }
     await rm(marker, { force: true });

@@ -40,7 +40,7 @@ function createFolder(id: string, config: FolderConfig, values: Values): Compone
     for (const entry of config.entries) if (await lstat(join(folder(), entry)).then(() => true, () => false)) found.push(entry);
     return found;
   };
-  const source = (entries: string[] | undefined): TreeSource => ({ source: folder(), label: `folder ${folder()}`, ...(entries ? { entries } : {}) });
+  const source = (entries: string[] | undefined): TreeSource => ({ source: folder(), label: `${id} ${folder()}`, ...(entries ? { entries } : {}) });
   const fingerprintOf = (count: TreeCount) => ({ [id]: { entries: count.entries, bytes: count.bytes } });
 
   return {
