@@ -212,13 +212,16 @@ test('no secret in any output or any process argv; only fixed scripts reach a sh
   }
 });
 
+// Archive format 2 keeps each instance's engine versions in its own record.
+const versionsOf = (m: Record<string, unknown>, id: string) => (m.components as Record<string, { versions: Record<string, string> }>)[id]!.versions;
+
 test('archives from another Postgres or OpenSearch major are refused before any change', async () => {
   const latest = join(backupsDir(), (await archives()).at(-1)!);
   const work = join(dirname(stack.hossDir), 'skew');
   await mkdir(work, { recursive: true });
   const cases: { name: string; edit: (m: Record<string, unknown>) => void; code: number; message: RegExp }[] = [
-    { name: 'postgres16', edit: (m) => void ((m.engines as Record<string, string>).postgresServer = '16.4'), code: 6, message: /archive's databases come from Postgres 16\.4, the running server is 15\.\d+.* \(fix: .*--force-version/ },
-    { name: 'opensearch3', edit: (m) => void ((m.engines as Record<string, string>).opensearch = '3.0.0'), code: 6, message: /OpenSearch 2\.\d+\.\d+ cannot read a snapshot taken by 3\.0\.0/ },
+    { name: 'postgres16', edit: (m) => void (versionsOf(m, 'postgres').postgresServer = '16.4'), code: 6, message: /archive's databases come from Postgres 16\.4, the running server is 15\.\d+.* \(fix: .*--force-version/ },
+    { name: 'opensearch3', edit: (m) => void (versionsOf(m, 'opensearch').opensearch = '3.0.0'), code: 6, message: /OpenSearch 2\.\d+\.\d+ cannot read a snapshot taken by 3\.0\.0/ },
   ];
   for (const c of cases) {
     const file = join(work, `${c.name}.tar.zst`);
