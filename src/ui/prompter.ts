@@ -1,6 +1,5 @@
 // Every question hossadm asks goes through this interface, so that each one
 // has a non-interactive answer (--yes) and scripts never hang on a prompt.
-import { createPromptModule } from 'inquirer';
 import { DeclinedError, InterruptedError } from '../errors.ts';
 
 export interface Choice<T> {
@@ -18,13 +17,18 @@ function isPromptExit(error: unknown): boolean {
   return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
 }
 
-export class InquirerPrompter implements Prompter {
+/** inquirer is loaded at the first question, so runs that ask none (most) never load it. */
+async function promptModule() {
+  const { createPromptModule } = await import('inquirer');
   // Questions go to stderr like all progress, so stdout stays machine-readable.
-  private readonly prompt = createPromptModule({ output: process.stderr });
+  return createPromptModule({ output: process.stderr });
+}
 
+export class InquirerPrompter implements Prompter {
   async confirm(message: string, defaultAnswer: boolean): Promise<boolean> {
     try {
-      const { answer } = await this.prompt<{ answer: boolean }>([{ type: 'confirm', name: 'answer', message, default: defaultAnswer }]);
+      const prompt = await promptModule();
+      const { answer } = await prompt<{ answer: boolean }>([{ type: 'confirm', name: 'answer', message, default: defaultAnswer }]);
       return answer;
     } catch (error) {
       if (isPromptExit(error)) throw new InterruptedError('interrupted at a prompt; nothing was changed');
@@ -34,7 +38,8 @@ export class InquirerPrompter implements Prompter {
 
   async select<T>(message: string, choices: readonly Choice<T>[]): Promise<T> {
     try {
-      const { answer } = await this.prompt<{ answer: unknown }>([{ type: 'select', name: 'answer', message, choices: [...choices] }]);
+      const prompt = await promptModule();
+      const { answer } = await prompt<{ answer: unknown }>([{ type: 'select', name: 'answer', message, choices: [...choices] }]);
       return answer as T;
     } catch (error) {
       if (isPromptExit(error)) throw new InterruptedError('interrupted at a prompt; nothing was changed');

@@ -3,7 +3,6 @@
 // plain lines, JSON lines (--json) or nothing is shown.
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import ora from 'ora';
 import { formatBytes } from '../core/human-units.ts';
 
 export interface StepHandle {
@@ -84,7 +83,8 @@ export class ConsoleReporter implements Reporter {
   async step<T>(label: string, work: (handle: StepHandle) => Promise<T>, done?: (result: T) => string): Promise<T> {
     const startedAt = Date.now();
     const interactive = Boolean(this.stream.isTTY);
-    const spinner = interactive ? ora({ text: label, stream: this.stream }).start() : undefined;
+    // ora (and what it imports) loads only when a terminal shows a spinner: cron and scripts never pay for it.
+    const spinner = interactive ? (await import('ora')).default({ text: label, stream: this.stream }).start() : undefined;
     if (!interactive) this.stream.write(`… ${label}\n`);
     const handle: StepHandle = {
       update: (detail) => {
