@@ -1,8 +1,8 @@
-// The driver's command line: [--stack hoss|thehive|cybersift|wire] [--dir DIR], a verb and,
+// The driver's command line: [--stack hoss|thehive|cybersift|wire|offsite] [--dir DIR], a verb and,
 // for seed, --scale N. Anything else is a usage error naming what was wrong.
 import { UsageError } from '../../src/errors.ts';
 
-export const STACKS = ['hoss', 'thehive', 'cybersift', 'wire'] as const;
+export const STACKS = ['hoss', 'thehive', 'cybersift', 'wire', 'offsite'] as const;
 export type StackName = (typeof STACKS)[number];
 
 export const VERBS = ['up', 'seed', 'fingerprint', 'reset', 'down'] as const;

@@ -8,10 +8,11 @@ import { hossStack } from './stacks/hoss.ts';
 import { theHiveStack } from './stacks/thehive.ts';
 import { wireStack } from './stacks/wire.ts';
 import { cyberSiftStack } from './stacks/cybersift.ts';
+import { offsiteStack } from './stacks/offsite.ts';
 import type { StackModule } from './stacks/types.ts';
 import { resolve } from 'node:path';
 
-const MODULES: Record<StackName, StackModule> = { hoss: hossStack, thehive: theHiveStack, cybersift: cyberSiftStack, wire: wireStack };
+const MODULES: Record<StackName, StackModule> = { hoss: hossStack, thehive: theHiveStack, cybersift: cyberSiftStack, wire: wireStack, offsite: offsiteStack };
 
 async function run(argv: readonly string[]): Promise<void> {
   const { stack, dir, command } = parseInvocation(argv);
