@@ -2,26 +2,16 @@
 // options -> runPrune. Confirmation unless --yes; --dry-run only shows.
 import type { Command } from 'commander';
 import { loadStackConfig } from '../config/stack-config.ts';
-import { formatBytes, parseDuration } from '../core/human-units.ts';
+import { formatBytes } from '../core/human-units.ts';
 import { runPrune, type PruneResult } from '../core/prune.ts';
-import { UsageError } from '../errors.ts';
+import { addRetentionOptions, type RetentionFlags, retentionRules } from './retention-options.ts';
 import type { CommandRunner } from './runner.ts';
 
-interface PruneFlags {
-  keepLast?: string;
-  keepDaily?: string;
-  keepWeekly?: string;
-  keepWithin?: string;
+interface PruneFlags extends RetentionFlags {
   dryRun: boolean;
 }
 
-function count(flag: string, value: string | undefined): number {
-  if (value === undefined) return 0;
-  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number, not "${value}"`);
-  return Number(value);
-}
-
-function render(r: PruneResult): string {
+export function renderPrune(r: PruneResult): string {
   const lines = [
     r.dryRun
       ? `Would delete ${r.removed.length} backup(s), ${formatBytes(r.freedBytes)} (nothing was deleted):`
@@ -34,30 +24,19 @@ function render(r: PruneResult): string {
 }
 
 export function registerPrune(program: Command, run: CommandRunner): void {
-  program
-    .command('prune')
-    .description('delete the backups no retention rule keeps (an archive is kept if any rule keeps it); never the newest verified one')
-    .option('--keep-last <n>', 'keep the N newest backups')
-    .option('--keep-daily <n>', 'keep the newest backup of each of the N newest days (UTC) that have one')
-    .option('--keep-weekly <n>', 'keep the newest backup of each of the N newest ISO weeks that have one')
-    .option('--keep-within <duration>', 'keep every backup younger than this (e.g. 36h, 7d)')
+  addRetentionOptions(
+    program.command('prune').description('delete the backups no retention rule keeps (an archive is kept if any rule keeps it); never the newest verified one'),
+  )
     .option('--dry-run', 'show what would be deleted and delete nothing', false)
     .action((opts: PruneFlags) =>
       run(async (session) => {
-        const within = opts.keepWithin === undefined ? 0 : parseDuration(opts.keepWithin);
-        if (within === undefined) throw new UsageError(`--keep-within takes a duration such as 36h or 7d, not "${opts.keepWithin}"`);
-        const rules = {
-          keepLast: count('--keep-last', opts.keepLast),
-          keepDaily: count('--keep-daily', opts.keepDaily),
-          keepWeekly: count('--keep-weekly', opts.keepWeekly),
-          keepWithinSeconds: within,
-        };
+        const rules = retentionRules(opts);
         const config = await loadStackConfig(session.profile, session.source);
         const result = await runPrune(
           { config, reporter: session.reporter, prompter: session.prompter, now: () => new Date() },
           { rules, dryRun: opts.dryRun },
         );
-        return { json: result, text: render(result) };
+        return { json: result, text: renderPrune(result) };
       }),
     );
 }
