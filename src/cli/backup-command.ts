@@ -2,11 +2,16 @@
 import type { Command } from 'commander';
 import { loadStackConfig } from '../config/stack-config.ts';
 import { runBackup, type BackupResult } from '../core/backup.ts';
+import { runPrune } from '../core/prune.ts';
+import { checkRules } from '../core/retention.ts';
+import type { RunFacts } from '../core/run-report.ts';
 import type { Codec } from '../archive/codec.ts';
 import { EngineClient } from '../docker/client.ts';
 import { UsageError } from '../errors.ts';
 import type { CommandRunner } from './runner.ts';
 import { toolVersion } from './options.ts';
+import { renderPrune } from './prune-command.ts';
+import { addRetentionOptions, type RetentionFlags, retentionGiven, retentionRules } from './retention-options.ts';
 
 const CODECS: readonly Codec[] = ['zstd', 'gzip', 'none'];
 
@@ -21,8 +26,28 @@ function render(result: BackupResult): string {
   return lines.join('\n');
 }
 
+/** What the webhook and metrics reports say of a backup. */
+export function backupFacts(result: BackupResult): RunFacts {
+  return {
+    archive: result.archive,
+    bytes: result.bytes,
+    members: result.members?.length,
+    // The longest any writing service was down (0 for a hot backup, which stops none).
+    downtimeSeconds: result.consistency && Math.max(0, ...result.consistency.stopped.map((s) => s.seconds)),
+  };
+}
+
+interface BackupFlags extends RetentionFlags {
+  hot: boolean;
+  compress: string;
+  dryRun: boolean;
+  without?: string[];
+  with?: string[];
+  thenPrune: boolean;
+}
+
 export function registerBackup(program: Command, run: CommandRunner): void {
-  program
+  const command = program
     .command('backup')
     .description('back up the whole stack (every component instance of its profile) into one verified archive')
     .option('--hot', 'keep every service running; volumes are copied live (recorded in the manifest)', false)
@@ -33,19 +58,31 @@ export function registerBackup(program: Command, run: CommandRunner): void {
       'leave these component instances out of the archive (e.g. an index the application rebuilds from its database); the manifest says so',
     )
     .option('--with <id...>', 'take in instances the profile leaves out by default (its backupWithout)')
-    .action((opts: { hot: boolean; compress: string; dryRun: boolean; without?: string[]; with?: string[] }) =>
-      run(async (session, signal) => {
-        if (!CODECS.includes(opts.compress as Codec)) throw new UsageError(`--compress must be one of ${CODECS.join(', ')}, not "${opts.compress}"`);
-        const config = await loadStackConfig(session.profile, session.source);
-        const without = [...new Set([...session.profile.backupWithout, ...(opts.without ?? [])])].filter((id) => !(opts.with ?? []).includes(id));
-        for (const id of opts.with ?? []) {
-          if (!config.components.some((c) => c.id === id)) throw new UsageError(`--with ${id}: the ${config.profile.name} profile has no component "${id}"`);
-        }
-        const result = await runBackup(
-          { config, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal, toolVersion },
-          { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun, without },
-        );
-        return { json: result, text: render(result) };
-      }),
-    );
+    .option('--then-prune', 'once the backup has succeeded, prune with the --keep-* rules (a failed backup prunes nothing)', false);
+  addRetentionOptions(command, ' (with --then-prune)');
+  command.action((opts: BackupFlags) =>
+    run(async (session, signal) => {
+      if (!CODECS.includes(opts.compress as Codec)) throw new UsageError(`--compress must be one of ${CODECS.join(', ')}, not "${opts.compress}"`);
+      // The rules are checked before the backup: a mistyped rule must not cost a night's run.
+      const rules = opts.thenPrune ? retentionRules(opts) : undefined;
+      if (rules) checkRules(rules);
+      else if (retentionGiven(opts))
+        throw new UsageError('the --keep-* rules of backup take effect only with --then-prune', {
+          hint: 'add --then-prune, or run hossadm prune after the backup',
+        });
+      const config = await loadStackConfig(session.profile, session.source);
+      const without = [...new Set([...session.profile.backupWithout, ...(opts.without ?? [])])].filter((id) => !(opts.with ?? []).includes(id));
+      for (const id of opts.with ?? []) {
+        if (!config.components.some((c) => c.id === id)) throw new UsageError(`--with ${id}: the ${config.profile.name} profile has no component "${id}"`);
+      }
+      const result = await runBackup(
+        { config, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal, toolVersion },
+        { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun, without },
+      );
+      const facts = backupFacts(result);
+      if (!rules || result.dryRun) return { json: result, text: render(result), facts };
+      const pruned = await runPrune({ config, reporter: session.reporter, prompter: session.prompter, now: () => new Date() }, { rules, dryRun: false });
+      return { json: { ...result, pruned }, text: `${render(result)}\n${renderPrune(pruned)}`, facts };
+    }),
+  );
 }

@@ -8,6 +8,7 @@ import { registerInit } from './init-command.ts';
 import { registerList } from './list-command.ts';
 import { openSession, reporterFor, toolVersion, type GlobalOptions } from './options.ts';
 import { registerPrune } from './prune-command.ts';
+import { addReportOptions, runReported } from './report-options.ts';
 import { registerRestore } from './restore-command.ts';
 import { registerSchedule, type RunningProgram } from './schedule-command.ts';
 import { registerVerify } from './verify-command.ts';
@@ -52,6 +53,11 @@ export function buildProgram(io: ProgramIO): Command {
         .join('\n')}`,
     );
 
+  // The command commander is about to run: reporting wrappers need its name and options.
+  let acting: Command | undefined;
+  program.hook('preAction', (_program, actionCommand) => {
+    acting = actionCommand;
+  });
   const print = (output: CommandOutput) => io.write(program.opts<GlobalOptions>().json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
   const run: CommandRunner = async (work) => {
     const options = program.opts<GlobalOptions>();
@@ -59,7 +65,11 @@ export function buildProgram(io: ProgramIO): Command {
     const named = program.getOptionValueSource('profile') === 'cli' || Boolean(io.environment.HOSSADM_PROFILE);
     options.profile ??= io.environment.HOSSADM_PROFILE || DEFAULT_PROFILE;
     const session = await openSession(options, io.environment, io.stdinIsTTY, named);
-    print(await work(session, io.signal));
+    await runReported(acting, session, io.environment, io.signal, async () => {
+      const output = await work(session, io.signal);
+      print(output);
+      return output.facts;
+    });
   };
   const bare: BareRunner = async (work) => {
     const options = program.opts<GlobalOptions>();
@@ -74,6 +84,8 @@ export function buildProgram(io: ProgramIO): Command {
   registerUpgrade(program, run);
   registerInit(program, bare);
   registerSchedule(program, run, io.running);
+  // The commands cron runs report their outcome to a webhook and a metrics file.
+  for (const command of program.commands) if (['backup', 'restore', 'verify', 'prune'].includes(command.name())) addReportOptions(command);
   return program;
 }
 
