@@ -9,6 +9,8 @@ import type { Codec } from '../archive/codec.ts';
 import { EngineClient } from '../docker/client.ts';
 import { UsageError } from '../errors.ts';
 import type { CommandRunner } from './runner.ts';
+import { addCopyOptions, copyAfterBackup, type CopyFlags, planCopies } from './backup-copies.ts';
+import { renderCopies } from './copy-command.ts';
 import { toolVersion } from './options.ts';
 import { renderPrune } from './prune-command.ts';
 import { addRetentionOptions, type RetentionFlags, retentionGiven, retentionRules } from './retention-options.ts';
@@ -37,7 +39,7 @@ export function backupFacts(result: BackupResult): RunFacts {
   };
 }
 
-interface BackupFlags extends RetentionFlags {
+interface BackupFlags extends RetentionFlags, CopyFlags {
   hot: boolean;
   compress: string;
   dryRun: boolean;
@@ -60,6 +62,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
     .option('--with <id...>', 'take in instances the profile leaves out by default (its backupWithout)')
     .option('--then-prune', 'once the backup has succeeded, prune with the --keep-* rules (a failed backup prunes nothing)', false);
   addRetentionOptions(command, ' (with --then-prune)');
+  addCopyOptions(command);
   command.action((opts: BackupFlags) =>
     run(async (session, signal) => {
       if (!CODECS.includes(opts.compress as Codec)) throw new UsageError(`--compress must be one of ${CODECS.join(', ')}, not "${opts.compress}"`);
@@ -70,6 +73,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         throw new UsageError('the --keep-* rules of backup take effect only with --then-prune', {
           hint: 'add --then-prune, or run hossadm prune after the backup',
         });
+      const copying = await planCopies(session, opts);
       const config = await loadStackConfig(session.profile, session.source);
       const without = [...new Set([...session.profile.backupWithout, ...(opts.without ?? [])])].filter((id) => !(opts.with ?? []).includes(id));
       for (const id of opts.with ?? []) {
@@ -79,10 +83,12 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         { config, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal, toolVersion },
         { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun, without },
       );
+      const copies = result.dryRun ? [] : await copyAfterBackup(session, copying, result.archive!, signal);
       const facts = backupFacts(result);
-      if (!rules || result.dryRun) return { json: result, text: render(result), facts };
+      const text = copies.length > 0 ? `${render(result)}\n${renderCopies(copies)}` : render(result);
+      if (!rules || result.dryRun) return { json: { ...result, copies }, text, facts };
       const pruned = await runPrune({ config, reporter: session.reporter, prompter: session.prompter, now: () => new Date() }, { rules, dryRun: false });
-      return { json: { ...result, pruned }, text: `${render(result)}\n${renderPrune(pruned)}`, facts };
+      return { json: { ...result, copies, pruned }, text: `${text}\n${renderPrune(pruned)}`, facts };
     }),
   );
 }

@@ -5,8 +5,10 @@ import type { Command } from 'commander';
 import { runCheck } from '../core/check.ts';
 import { unknownHealth, type HealthResult } from '../core/health.ts';
 import { parseDuration } from '../core/human-units.ts';
+import { checkRemote } from '../core/offsite-catalog.ts';
 import { MonitoringStatus } from '../errors.ts';
 import type { CommandRunner } from './runner.ts';
+import { addFromOption, withTarget } from './target-options.ts';
 
 /** A bad threshold is the check failing to run: UNKNOWN, as monitoring expects, not the usage code 2 (CRITICAL). */
 function thresholds(maxAge: string, warnAge: string | undefined): { maxAgeSeconds: number; warnAgeSeconds: number | undefined } | string {
@@ -19,22 +21,27 @@ function thresholds(maxAge: string, warnAge: string | undefined): { maxAgeSecond
 }
 
 export function registerCheck(program: Command, run: CommandRunner): void {
-  program
-    .command('check')
-    .description('monitoring check of the newest backup: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (plugin convention)')
-    .option('--max-age <duration>', 'CRITICAL when the newest backup is older (e.g. 26h)', '26h')
-    .option('--warn-age <duration>', 'WARNING when the newest backup is older (optional, shorter than --max-age)')
-    .action((opts: { maxAge: string; warnAge?: string }) => {
-      let verdict: HealthResult | undefined;
-      return run(async (session) => {
-        const limits = thresholds(opts.maxAge, opts.warnAge);
-        verdict =
-          typeof limits === 'string'
-            ? unknownHealth(limits)
+  addFromOption(
+    program
+      .command('check')
+      .description('monitoring check of the newest backup: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (plugin convention)')
+      .option('--max-age <duration>', 'CRITICAL when the newest backup is older (e.g. 26h)', '26h')
+      .option('--warn-age <duration>', 'WARNING when the newest backup is older (optional, shorter than --max-age)'),
+  ).action((opts: { maxAge: string; warnAge?: string; from?: string }) => {
+    let verdict: HealthResult | undefined;
+    return run(async (session) => {
+      const limits = thresholds(opts.maxAge, opts.warnAge);
+      verdict =
+        typeof limits === 'string'
+          ? unknownHealth(limits)
+          : opts.from
+            ? await withTarget(session, opts.from, (target) => checkRemote(target, session.profile.archivePrefix, limits, new Date())).catch((error: Error) =>
+                unknownHealth(error.message),
+              )
             : await runCheck({ profile: session.profile, source: session.source, now: () => new Date() }, limits);
-        return { json: verdict, text: verdict.line };
-      }).then(() => {
-        if (verdict && verdict.exitCode !== 0) throw new MonitoringStatus(verdict.exitCode, verdict.line);
-      });
+      return { json: verdict, text: verdict.line };
+    }).then(() => {
+      if (verdict && verdict.exitCode !== 0) throw new MonitoringStatus(verdict.exitCode, verdict.line);
     });
+  });
 }

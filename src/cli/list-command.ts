@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { listBackups, type BackupRow } from '../core/backup-list.ts';
 import { formatBytes } from '../core/human-units.ts';
 import { loadStackConfig } from '../config/stack-config.ts';
+import { listRemote, type RemoteEntry } from '../core/offsite-catalog.ts';
+import { addFromOption, withTarget } from './target-options.ts';
 import type { CommandRunner } from './runner.ts';
 
 function verified(row: BackupRow): string {
@@ -25,15 +27,26 @@ export function renderTable(rows: readonly BackupRow[], backupsDir: string): str
   return [line(header), ...cells.map(line), `${rows.length} backup(s) in ${backupsDir}`].join('\n');
 }
 
+/** A target is read by listing only: names, dates and sizes, no manifest. */
+export function renderRemoteTable(rows: readonly RemoteEntry[], where: string): string {
+  if (rows.length === 0) return `No backups in ${where}`;
+  const width = Math.max(4, ...rows.map((r) => r.name.length));
+  const lines = rows.map((r) => `${r.name.padEnd(width)}  ${r.takenAt.toISOString().slice(0, 19).replace('T', ' ')}  ${formatBytes(r.bytes)}`);
+  return [`${'NAME'.padEnd(width)}  DATE (UTC)           SIZE`, ...lines, `${rows.length} backup(s) in ${where}`].join('\n');
+}
+
 export function registerList(program: Command, run: CommandRunner): void {
-  program
-    .command('list')
-    .description('list the backups in BACKUP_ROOT/backups with their date, size, versions and last verification')
-    .action(() =>
-      run(async (session) => {
-        const config = await loadStackConfig(session.profile, session.source);
-        const rows = await listBackups(config.backupsDir, config.profile.archivePrefix);
-        return { json: rows, text: renderTable(rows, config.backupsDir) };
-      }),
-    );
+  addFromOption(
+    program.command('list').description('list the backups in BACKUP_ROOT/backups (or a target) with their date, size, versions and last verification'),
+  ).action((opts: { from?: string }) =>
+    run(async (session, signal) => {
+      if (opts.from) {
+        const rows = await withTarget(session, opts.from, (target) => listRemote(target, session.profile.archivePrefix, signal));
+        return { json: rows, text: renderRemoteTable(rows, opts.from) };
+      }
+      const config = await loadStackConfig(session.profile, session.source);
+      const rows = await listBackups(config.backupsDir, config.profile.archivePrefix);
+      return { json: rows, text: renderTable(rows, config.backupsDir) };
+    }),
+  );
 }

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeMeaning } from '../errors.ts';
 import { registerBackup } from './backup-command.ts';
 import { registerCheck } from './check-command.ts';
+import { registerCopy } from './copy-command.ts';
 import { registerInit } from './init-command.ts';
 import { registerList } from './list-command.ts';
 import { openSession, reporterFor, toolVersion, type GlobalOptions } from './options.ts';
@@ -81,6 +82,7 @@ export function buildProgram(io: ProgramIO): Command {
   registerVerify(program, run);
   registerPrune(program, run);
   registerCheck(program, run);
+  registerCopy(program, run);
   registerUpgrade(program, run);
   registerInit(program, bare);
   registerSchedule(program, run, io.running);

@@ -3,12 +3,15 @@
 import type { Command } from 'commander';
 import { loadStackConfig } from '../config/stack-config.ts';
 import { formatBytes } from '../core/human-units.ts';
+import { pruneRemote } from '../core/offsite-catalog.ts';
 import { runPrune, type PruneResult } from '../core/prune.ts';
 import { addRetentionOptions, type RetentionFlags, retentionRules } from './retention-options.ts';
 import type { CommandRunner } from './runner.ts';
+import { addFromOption, withTarget } from './target-options.ts';
 
 interface PruneFlags extends RetentionFlags {
   dryRun: boolean;
+  from?: string;
 }
 
 export function renderPrune(r: PruneResult): string {
@@ -24,13 +27,22 @@ export function renderPrune(r: PruneResult): string {
 }
 
 export function registerPrune(program: Command, run: CommandRunner): void {
-  addRetentionOptions(
-    program.command('prune').description('delete the backups no retention rule keeps (an archive is kept if any rule keeps it); never the newest verified one'),
+  addFromOption(
+    addRetentionOptions(
+      program
+        .command('prune')
+        .description('delete the backups no retention rule keeps (an archive is kept if any rule keeps it); never the newest verified one'),
+    ),
   )
     .option('--dry-run', 'show what would be deleted and delete nothing', false)
     .action((opts: PruneFlags) =>
       run(async (session) => {
         const rules = retentionRules(opts);
+        if (opts.from) {
+          const deps = { prefix: session.profile.archivePrefix, reporter: session.reporter, prompter: session.prompter, now: () => new Date() };
+          const result = await withTarget(session, opts.from, (target) => pruneRemote({ ...deps, target }, { rules, dryRun: opts.dryRun }));
+          return { json: result, text: renderPrune(result) };
+        }
         const config = await loadStackConfig(session.profile, session.source);
         const result = await runPrune(
           { config, reporter: session.reporter, prompter: session.prompter, now: () => new Date() },

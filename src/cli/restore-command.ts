@@ -9,6 +9,7 @@ import { EngineClient } from '../docker/client.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import type { Session } from './options.ts';
 import type { CommandRunner } from './runner.ts';
+import { downloadFolder, fetchArchive, isTargetUrl } from './target-archive.ts';
 
 function render(result: RestoreResult): string {
   if (result.dryRun) return [`Restore plan for ${result.archive} (nothing was done):`, ...result.plan.map((l) => `  - ${l}`)].join('\n');
@@ -32,6 +33,12 @@ async function chooseArchive(session: Session): Promise<string> {
   );
 }
 
+/** <target>/<name>: downloaded into BACKUP_ROOT/backups (kept there), then restored as a local archive. */
+async function fetchRemote(session: Session, url: string, signal: AbortSignal): Promise<string> {
+  const config = await loadStackConfig(session.profile, session.source).catch(() => undefined);
+  return fetchArchive(session, url, downloadFolder(config, session.source.environment), session.profile.archivePrefix, signal);
+}
+
 export function registerRestore(program: Command, run: CommandRunner): void {
   program
     .command('restore [archive]')
@@ -40,7 +47,7 @@ export function registerRestore(program: Command, run: CommandRunner): void {
     .option('--force-version', 'restore even if stack or engine versions differ from the archive (warns)', false)
     .action((archive: string | undefined, opts: { dryRun: boolean; forceVersion: boolean }) =>
       run(async (session, signal) => {
-        const path = archive ? resolve(archive) : await chooseArchive(session);
+        const path = !archive ? await chooseArchive(session) : isTargetUrl(archive) ? await fetchRemote(session, archive, signal) : resolve(archive);
         const result = await runRestore(
           { profile: session.profile, source: session.source, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal },
           { archive: path, dryRun: opts.dryRun, forceVersion: opts.forceVersion },

@@ -2,7 +2,8 @@
 // archive may be named by path, by its name in BACKUP_ROOT/backups, or as
 // "latest" (the newest there), which is what a cron line wants.
 import type { Command } from 'commander';
-import { access } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listArchives } from '../core/catalog.ts';
 import { formatAge } from '../core/human-units.ts';
@@ -11,8 +12,10 @@ import { loadStackConfig, type StackConfig } from '../config/stack-config.ts';
 import { EngineClient } from '../docker/client.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import type { CommandRunner } from './runner.ts';
+import { fetchArchive, isTargetUrl } from './target-archive.ts';
 
-async function findArchive(given: string, config: StackConfig | undefined): Promise<string> {
+/** An archive named by path, by its name in BACKUP_ROOT/backups, or as "latest". */
+export async function findArchive(given: string, config: StackConfig | undefined): Promise<string> {
   const exists = (path: string) =>
     access(path).then(
       () => true,
@@ -53,24 +56,31 @@ export function registerVerify(program: Command, run: CommandRunner): void {
       run(async (session, signal) => {
         // Plain verification needs no stack: an archive copied to another machine can be checked too.
         const config = await loadStackConfig(session.profile, session.source).catch(() => undefined);
-        const result = await runVerify(
-          {
-            profile: session.profile,
-            environment: session.source.environment,
-            docker: new EngineClient(),
-            reporter: session.reporter,
-            prompter: session.prompter,
-            signal,
-            backupsDir: config?.backupsDir,
-            helperImage: config?.helperImage ?? session.profile.helperImage,
-          },
-          {
-            archive: await findArchive(archive, config),
-            restoreTest: opts.restoreTest,
-            workRoot: opts.workDir ? resolve(opts.workDir) : config && join(config.backupRoot, '.restore-test'),
-          },
-        );
-        return { json: result, text: render(result) };
+        // <target>/<name>: downloaded into a folder of its own, verified there, removed afterwards.
+        const scratch = isTargetUrl(archive) ? await mkdtemp(join(config?.backupRoot ?? tmpdir(), '.offsite-verify-')) : undefined;
+        try {
+          const path = scratch ? await fetchArchive(session, archive, scratch, session.profile.archivePrefix, signal) : await findArchive(archive, config);
+          const result = await runVerify(
+            {
+              profile: session.profile,
+              environment: session.source.environment,
+              docker: new EngineClient(),
+              reporter: session.reporter,
+              prompter: session.prompter,
+              signal,
+              backupsDir: config?.backupsDir,
+              helperImage: config?.helperImage ?? session.profile.helperImage,
+            },
+            {
+              archive: path,
+              restoreTest: opts.restoreTest,
+              workRoot: opts.workDir ? resolve(opts.workDir) : config && join(config.backupRoot, '.restore-test'),
+            },
+          );
+          return { json: result, text: render(result) };
+        } finally {
+          if (scratch) await rm(scratch, { recursive: true, force: true });
+        }
       }),
     );
 }

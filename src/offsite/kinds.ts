@@ -1,0 +1,5 @@
+// Every kind of target, registered once: import this before openTarget.
+import { registerTargetKind } from './registry.ts';
+import { s3Kind } from './s3-kind.ts';
+
+registerTargetKind(s3Kind);
