@@ -1,7 +1,8 @@
 #!/bin/sh
 # The host tools that building the local images and running the tests use:
 # debootstrap and a static busybox (image builds), zstd (archives read by
-# standard tools in tests). On a root Debian host missing ones are installed
+# standard tools in tests), getfattr (unit tests run the helper scripts that
+# copy extended attributes on this host). On a root Debian host missing ones are installed
 # from Debian's packages; elsewhere a one-line error names what to install.
 set -eu
 
@@ -10,6 +11,7 @@ command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
 # ldd succeeds only on a dynamic binary; the image needs the static one.
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then missing="$missing busybox-static"; fi
 command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
+command -v getfattr >/dev/null 2>&1 || missing="$missing attr"
 [ -n "$missing" ] || exit 0
 
 if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; then

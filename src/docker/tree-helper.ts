@@ -13,6 +13,9 @@ export interface TreeCount {
   /** uid:gid and octal mode of the folder itself, where the helper reported them. */
   owner?: string;
   mode?: string;
+  /** Extended attributes below the root and 48 bits of a sha256 over them (path, name, value, sorted), where the helper counted them. */
+  xattrs?: number;
+  xattrHash?: number;
 }
 
 // $1: folder to create; $2: uid:gid; $3: octal mode.
@@ -61,6 +64,52 @@ if [ "$#" -gt 0 ]; then rm -rf -- "$@"; else find . -xdev -mindepth 1 -maxdepth 
 ${COUNT_SCRIPT.replace('cd "$1"; shift', '')}
 `;
 
+// GNU tar in an image that has it (and getfattr, Debian's attr): the same
+// jobs as TAR_OUT_SCRIPT and TAR_IN_SCRIPT, but extended attributes travel as
+// PAX records and are set again on extraction, sparse files stay sparse, and
+// tar sets folder and symlink times itself. Each also prints
+// "xattrs N HASH": every attribute as "path name=0xvalue", sorted, counted
+// and hashed, so the count before a backup and after a restore compare the
+// metadata a server keeps there (SELinux labels and ACLs excluded: tar is
+// not asked to carry them).
+const XATTR_COUNT = `
+command -v getfattr > /dev/null || { echo 'getfattr is missing in the helper image (Debian package attr)' >&2; exit 3; }
+list=$(mktemp)
+getfattr -R -P -h -d -m - -e hex --absolute-names -- "$@" 2>/dev/null \\
+  | awk '/^# file: /{f=substr($0,9);next} /=/{if ($0 !~ /^(security[.]selinux|system[.]posix_acl_)/) print f" "$0}' \\
+  | LC_ALL=C sort > "$list"
+printf 'xattrs %s %s\\n' "$(wc -l < "$list")" "$(sha256sum < "$list" | cut -c1-12)"
+rm -f "$list"
+`;
+
+// $1: folder; $2: pipe to write the tar to; $3..: entries (default ".").
+// Exit 1 of GNU tar means a file changed while it was read (a live copy):
+// the copy is still whole, and the record says it was live.
+const GNU_TAR_OUT_SCRIPT = `
+set -e
+dir="$1"; out="$2"; shift 2
+[ "$#" -gt 0 ] || set -- .
+stat -c 'owner %u:%g %a' "$dir"
+${COUNT_SCRIPT.replace('cd "$1"; shift', 'cd "$dir"')}
+${XATTR_COUNT}
+tar --create --file="$out" --xattrs --xattrs-include='*' --numeric-owner --sparse --one-file-system -- "$@" || [ "$?" -eq 1 ]
+`;
+
+// $1: folder to fill; $2: pipe to read the tar from; $3..: entries to remove first (default: everything).
+const GNU_TAR_IN_SCRIPT = `
+set -e
+dir="$1"; in="$2"; shift 2
+mkdir -p "$dir"
+cd "$dir"
+if [ "$#" -gt 0 ]; then rm -rf -- "$@"; else find . -xdev -mindepth 1 -maxdepth 1 -exec rm -rf {} +; fi
+{ tar --extract --file=- --xattrs --xattrs-include='*' --numeric-owner --same-owner --same-permissions; cat > /dev/null; } < "$in"
+${COUNT_SCRIPT.replace('cd "$1"; shift', '')}
+${XATTR_COUNT}
+`;
+
+// $1: folder; $2..: entries to count (default: everything below $1).
+const GNU_COUNT_SCRIPT = `${COUNT_SCRIPT}${XATTR_COUNT}`;
+
 export function parseTreeCount(output: string): TreeCount {
   let entries: number | undefined;
   const inodes = new Map<string, number>();
@@ -74,7 +123,13 @@ export function parseTreeCount(output: string): TreeCount {
   let bytes = 0;
   for (const size of inodes.values()) bytes += size;
   const owner = /^owner (\d+:\d+) ([0-7]+)$/m.exec(output);
-  return owner ? { entries, bytes, owner: owner[1]!, mode: owner[2]! } : { entries, bytes };
+  const xattrs = /^xattrs\s+(\d+) ([0-9a-f]{12})$/m.exec(output);
+  return {
+    entries,
+    bytes,
+    ...(owner ? { owner: owner[1]!, mode: owner[2]! } : {}),
+    ...(xattrs ? { xattrs: Number(xattrs[1]), xattrHash: Number.parseInt(xattrs[2]!, 16) } : {}),
+  };
 }
 
 export interface TreeHelperRun {
@@ -84,6 +139,8 @@ export interface TreeHelperRun {
   purpose: string;
   mounts: Mount[];
   signal?: AbortSignal;
+  /** The image runs GNU tar and getfattr: copies keep extended attributes, counts include them. */
+  xattrs?: boolean;
 }
 
 async function runScript(run: TreeHelperRun, script: string, args: string[]): Promise<TreeCount> {
@@ -106,7 +163,7 @@ async function runScript(run: TreeHelperRun, script: string, args: string[]): Pr
 
 /** Counts a tree, then writes it as tar into `pipe` (inside the container). */
 export function tarTreeOut(run: TreeHelperRun, dir: string, pipe: string, entries: string[] = []): Promise<TreeCount> {
-  return runScript(run, TAR_OUT_SCRIPT, [dir, pipe, ...entries]);
+  return runScript(run, run.xattrs ? GNU_TAR_OUT_SCRIPT : TAR_OUT_SCRIPT, [dir, pipe, ...entries]);
 }
 
 /**
@@ -114,12 +171,12 @@ export function tarTreeOut(run: TreeHelperRun, dir: string, pipe: string, entrie
  * from `pipe` into it, and counts the result (all of it, or the `replace` entries).
  */
 export function tarTreeIn(run: TreeHelperRun, dir: string, pipe: string, replace: string[] = []): Promise<TreeCount> {
-  return runScript(run, TAR_IN_SCRIPT, [dir, pipe, ...replace]);
+  return runScript(run, run.xattrs ? GNU_TAR_IN_SCRIPT : TAR_IN_SCRIPT, [dir, pipe, ...replace]);
 }
 
 /** Counts a tree without copying it (the proof after a restore). */
 export function countTree(run: TreeHelperRun, dir: string, entries: string[] = []): Promise<TreeCount> {
-  return runScript(run, COUNT_SCRIPT, [dir, ...entries]);
+  return runScript(run, run.xattrs ? GNU_COUNT_SCRIPT : COUNT_SCRIPT, [dir, ...entries]);
 }
 
 /** Creates a folder with the owner and mode a backup recorded (numeric, never guessed). */
@@ -168,4 +225,15 @@ export async function setTimes(run: TreeHelperRun, dir: string, listFile: string
 }
 
 /** The whole set of scripts a tree helper runs: anything else reaching a helper's shell would be a bug. */
-export const TREE_SCRIPTS: readonly string[] = [MAKE_FOLDER_SCRIPT, COUNT_SCRIPT, TAR_OUT_SCRIPT, TAR_IN_SCRIPT, REMOVE_SCRIPT, OWNER_SCRIPT, SET_TIMES_SCRIPT];
+export const TREE_SCRIPTS: readonly string[] = [
+  MAKE_FOLDER_SCRIPT,
+  COUNT_SCRIPT,
+  TAR_OUT_SCRIPT,
+  TAR_IN_SCRIPT,
+  REMOVE_SCRIPT,
+  OWNER_SCRIPT,
+  SET_TIMES_SCRIPT,
+  GNU_COUNT_SCRIPT,
+  GNU_TAR_OUT_SCRIPT,
+  GNU_TAR_IN_SCRIPT,
+];

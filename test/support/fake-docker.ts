@@ -58,8 +58,8 @@ const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
 /** Which of the tree scripts a helper runs, by what it does. */
 export function scriptKind(script: string): string {
   if (!TREE_SCRIPTS.includes(script)) return 'foreign';
-  if (script.includes('tar -c -f')) return 'tar-out';
-  if (script.includes('tar -x -f')) return 'tar-in';
+  if (script.includes('tar -c -f') || script.includes('tar --create')) return 'tar-out';
+  if (script.includes('tar -x -f') || script.includes('tar --extract')) return 'tar-in';
   if (script.includes('xargs -0')) return 'set-times';
   if (script.includes('rm -rf -- "$1"')) return 'remove';
   if (script.includes('mkdir -p "$1"')) return 'make-folder';

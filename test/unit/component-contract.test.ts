@@ -23,6 +23,8 @@ import { buildStack, connected, fillTree, PASSWORD, treeListing, type FakeStack,
 const ID = 'sample';
 
 interface KindCase {
+  /** The kind, when the entry's name is not the kind's (a second mode of one kind). */
+  kind?: string;
   /** The kind's example settings, as a profile would hold them. */
   config: Record<string, unknown>;
   /** A setting and a value of the wrong type for it. */
@@ -145,6 +147,17 @@ const CASES: Record<string, KindCase> = {
       return [...(store.openClients ? [`${store.openClients} open clients`] : []), ...[...store.pendingUploads.keys()].map((u) => `upload ${u}`)];
     },
   },
+  'objectstore files': {
+    kind: 'objectstore',
+    config: { mode: 'files', service: 'objectstore', volume: 'objects', image: 'gnutar' },
+    wrongType: ['volume', 7],
+    services: () => [{ service: 'objectstore', volumes: { '/data': 'objects' } }, { service: 'app' }],
+    fakeSetup: async (stack) => {
+      stack.docker.images.add('gnutar');
+      await fillTree(stack.volumePath('objects'), 'objects');
+    },
+    leftovers: async () => [],
+  },
 };
 
 async function sampleStack(t: TestContext, kind: string, c: KindCase): Promise<{ stack: FakeStack; config: StackConfig; component: Component }> {
@@ -176,11 +189,11 @@ test('every registered kind has an entry in the contract table', () => {
   assert.deepEqual(missing, [], `kinds without a contract entry: ${missing.join(', ')}`);
 });
 
-for (const kind of registeredKinds()) {
-  const c = CASES[kind.name];
-  if (!c) continue;
+for (const [name, c] of Object.entries(CASES)) {
+  const kind = registeredKinds().find((k) => k.name === (c.kind ?? name));
+  if (!kind) continue;
 
-  test(`${kind.name}: parse accepts the example and names the JSON path of an unknown key or a wrong type`, () => {
+  test(`${name}: parse accepts the example and names the JSON path of an unknown key or a wrong type`, () => {
     const at = 'components[3].config';
     assert.doesNotThrow(() => kind.parse(structuredClone(c.config), at));
     assert.throws(() => kind.parse({ ...structuredClone(c.config), colour: 'blue' }, at), (e: unknown) => e instanceof ConfigError && e.message.includes(`"${at}.colour"`));
@@ -189,7 +202,7 @@ for (const kind of registeredKinds()) {
     assert.throws(() => kind.parse('not an object', at), (e: unknown) => e instanceof ConfigError && e.message.includes(`"${at}"`));
   });
 
-  test(`${kind.name}: an instance plans, backs up under its id, and its record round-trips through a written manifest`, async (t) => {
+  test(`${name}: an instance plans, backs up under its id, and its record round-trips through a written manifest`, async (t) => {
     const { stack, config, component } = await sampleStack(t, kind.name, c);
     assert.equal(component.id, ID);
     assert.equal(component.kind, kind.name);
@@ -236,7 +249,7 @@ for (const kind of registeredKinds()) {
   });
 
   for (const phase of ['prepare', 'freeze'] as const) {
-    test(`${kind.name}: abort after ${phase} leaves no helpers, no temp files and nothing on its servers`, async (t) => {
+    test(`${name}: abort after ${phase} leaves no helpers, no temp files and nothing on its servers`, async (t) => {
       const { stack, config, component } = await sampleStack(t, kind.name, c);
       const ctx = backupContext(stack, config, `abort-${phase}`);
       // The engine makes BACKUP_ROOT and the staging folder, and removes the latter itself.

@@ -2,8 +2,12 @@
 // round trip of awkward keys, empty and multipart objects, metadata, tags,
 // versioning and policy into an empty server; an in-place restore over a
 // changed server; a damaged bucket member refused before the server
-// changes; an object deleted during a hot backup; mode "files" refused.
+// changes; an object deleted during a hot backup; mode "files" (the data
+// volume with its extended attributes, copied by the real helper scripts
+// with the host's GNU tar) and its settings.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { readArchiveMembers } from '../../src/archive/archive-reader.ts';
@@ -15,7 +19,7 @@ import { validateProfile } from '../../src/config/profile.ts';
 import type { StackConfig } from '../../src/config/stack-config.ts';
 import { FORMAT_VERSION, type Manifest } from '../../src/core/manifest.ts';
 import { Staging } from '../../src/core/staging.ts';
-import { ArchiveError, ConfigError } from '../../src/errors.ts';
+import { ArchiveError, ConfigError, PreflightError } from '../../src/errors.ts';
 import { FakeObjectStore, serveObjectStore } from '../support/fake-objectstore.ts';
 import { buildStack, connected, PASSWORD, type FakeStack } from '../support/fake-stack.ts';
 
@@ -172,10 +176,88 @@ test('objectstore: an object deleted between the listing and its copy in a hot b
   assert.equal(record.fingerprint.assets!.objects, 5);
 });
 
-test('objectstore: mode "files" is refused as not supported yet; service and endpoint exclude each other; a small threshold is refused', () => {
+test('objectstore: service and endpoint exclude each other; a small threshold is refused', () => {
   const keys = { accessKey: { env: 'A' }, secretKey: { env: 'B' } };
-  assert.throws(() => objectStoreKind.parse({ mode: 'files', service: 's', ...keys }, 'c'), (e: unknown) => e instanceof ConfigError && /not supported yet/.test(e.message) && e.message.includes('"c.mode"'));
   assert.throws(() => objectStoreKind.parse({ service: 's', endpoint: 'http://x:9000', ...keys }, 'c'), ConfigError);
   assert.throws(() => objectStoreKind.parse({ service: 's', ...keys, multipartThreshold: 1024 }, 'c'), /at least 5 MiB/);
   assert.deepEqual(objectStoreKind.parse({ endpoint: 'https://s3.example.com/', ...keys }, 'c').endpoint, 'https://s3.example.com');
+});
+
+test('objectstore files: the settings of each mode, a service, one of volume and folder, keys optional, GNU tar image by default', () => {
+  const refused = (raw: Record<string, unknown>, pattern: RegExp) =>
+    assert.throws(() => objectStoreKind.parse(raw, 'c'), (e: unknown) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(raw));
+  const parsed = objectStoreKind.parse({ mode: 'files', service: 'objectstore', folder: '${STACK_DIR}/objects' }, 'c');
+  assert.deepEqual(parsed, { mode: 'files', service: 'objectstore', port: 9000, region: 'us-east-1', multipartThreshold: 16 * MIB, folder: '${STACK_DIR}/objects', image: 'hoss-local/gnutar:local' });
+  const withKeys = objectStoreKind.parse({ mode: 'files', service: 'o', volume: 'data', image: 'my/tar:1', accessKey: { env: 'A' }, secretKey: { env: 'B' } }, 'c');
+  assert.deepEqual([withKeys.volume, withKeys.image, withKeys.accessKey], ['data', 'my/tar:1', { env: 'A' }]);
+  refused({ mode: 'files', volume: 'data' }, /"c" in mode "files" needs "service"/);
+  refused({ mode: 'files', service: 'o' }, /exactly one of "volume" .* and "folder"/);
+  refused({ mode: 'files', service: 'o', volume: 'data', folder: '/srv/objects' }, /exactly one of "volume"/);
+  refused({ mode: 'files', service: 'o', volume: 'data', accessKey: { env: 'A' } }, /needs "accessKey" and "secretKey"/);
+  refused({ mode: 'files', service: 'o', volume: 'data', buckets: ['assets'] }, /"c\.buckets" is a setting of mode "s3", not of mode "files"/);
+  refused({ mode: 'files', endpoint: 'http://x:9000', volume: 'data' }, /"c\.endpoint" is a setting of mode "s3"/);
+  refused({ service: 'o', accessKey: { env: 'A' }, secretKey: { env: 'B' }, volume: 'data' }, /"c\.volume" is a setting of mode "files", not of mode "s3"/);
+  refused({ mode: 'files', service: 'o', volume: 'data', image: '' }, /"c\.image"/);
+  refused({ mode: 'tape', service: 'o' }, /"c\.mode" must be one of s3, files/);
+});
+
+const setXattr = (file: string, name: string, value: string) => execFileSync('setfattr', ['-n', name, '-v', value, file]);
+const xattrsOf = (dir: string) => execFileSync('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '--absolute-names', '.'], { cwd: dir }).toString();
+
+async function filesSample(t: TestContext, extraEnv: Record<string, string> = {}) {
+  const profile = validateProfile({
+    name: 'objects', configDirVariable: 'STACK_DIR', defaultConfigDir: '~/stack', defaultProject: 'objects', versionVariable: 'STACK_VERSION',
+    backupRootDefault: '${STACK_DIR}/backup', helperImage: 'busybox',
+    components: [{ id: 'objects', kind: 'objectstore', config: { mode: 'files', service: 'objectstore', volume: 'data', image: 'gnutar' } }],
+  });
+  const stack = await buildStack(t, () => ({
+    profile, project: 'objects', env: { COMPOSE_PROJECT_NAME: 'objects', STACK_VERSION: '1', ...extraEnv },
+    services: [{ service: 'objectstore', volumes: { '/data': 'data' } }, { service: 'brig' }],
+  }));
+  stack.docker.images.add('gnutar');
+  const data = stack.volumePath('data');
+  await mkdir(join(data, 'assets', 'odd'), { recursive: true });
+  await writeFile(join(data, 'assets', 'with space.txt'), 'spaces');
+  await writeFile(join(data, 'assets', 'odd', 'ファイル.bin'), Buffer.from([0, 1, 2, 255]));
+  await writeFile(join(data, 'assets', 'empty'), '');
+  setXattr(join(data, 'assets'), 'user.owner', 'admin');
+  setXattr(join(data, 'assets', 'with space.txt'), 'user.content-type', 'text/plain');
+  setXattr(join(data, 'assets', 'with space.txt'), 'user.x-amz-meta-owner', 'alice');
+  setXattr(join(data, 'assets', 'odd', 'ファイル.bin'), 'user.etag', '0xdeadbeef');
+  await mkdir(join(stack.root, 'pipes'), { recursive: true });
+  const config = await stack.config();
+  return { stack, config, component: config.components[0]!, data };
+}
+
+test('objectstore files: the data volume comes back with every extended attribute, and the fingerprint counts them', async (t) => {
+  const { stack, config, component, data } = await filesSample(t);
+  assert.deepEqual(component.keepRunning(), [], 'the server is stopped with the writers');
+  assert.deepEqual(config.dataServices, []);
+  const before = xattrsOf(data);
+  const { archive, record } = await backup(stack, config, component);
+  assert.deepEqual(Object.keys(record.fingerprint), ['data']);
+  assert.equal(record.fingerprint.data!.xattrs, 4);
+  assert.equal(record.fingerprint.data!.entries, 5);
+  assert.deepEqual(stack.docker.helpers.filter((h) => h.script === 'tar-out').map((h) => h.purpose), ['backup objects volume objects_data']);
+
+  await rm(data, { recursive: true, force: true });
+  await mkdir(data);
+  await writeFile(join(data, 'stale'), 'from after the backup');
+  const task = await restore(stack, config, component, archive, record, 'in-place');
+  assert.equal(xattrsOf(data), before, 'every attribute on disk again');
+  assert.deepEqual(compareFingerprints('objects', record.fingerprint, await task.fingerprint()), []);
+
+  // An attribute changed after the restore is a difference the proof names.
+  setXattr(join(data, 'assets', 'with space.txt'), 'user.content-type', 'text/html');
+  const recount = component.restore({ config, docker: stack.docker, reporter: stack.reporter, runId: 'recount', signal: new AbortController().signal, containers: [], situation: 'in-place', record, pipeDir: join(stack.root, 'pipes'), forceVersion: false });
+  assert.deepEqual(compareFingerprints('objects', record.fingerprint, await recount.fingerprint()).map((d) => d.key), ['data.xattrHash']);
+});
+
+test('objectstore files: a stack that keeps the server running, or a host without the image, is refused before anything is copied', async (t) => {
+  const kept = await filesSample(t, { HOSSADM_DATA_SERVICES: 'objectstore' });
+  await assert.rejects(backup(kept.stack, kept.config, kept.component), (e: unknown) => e instanceof ConfigError && /HOSSADM_DATA_SERVICES/.test(e.hint ?? ''));
+  const missing = await filesSample(t);
+  missing.stack.docker.images.delete('gnutar');
+  await assert.rejects(backup(missing.stack, missing.config, missing.component), (e: unknown) => e instanceof PreflightError && /image gnutar/.test(e.message));
+  assert.deepEqual(missing.stack.docker.helpers, [], 'no helper ran');
 });

@@ -4,8 +4,8 @@
 // versioning state and policy, every object with its key, bytes, content
 // type, user metadata and tags, streamed into one member per bucket
 // (bucket-archive.ts) and streamed back on restore, large objects in
-// multipart uploads. Mode "files" (a cold copy of the server's data folder
-// with its extended attributes) is not supported yet.
+// multipart uploads. Mode "files" copies the server's data folder instead
+// (objectstore-files.ts).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,9 +16,10 @@ import { number, object, oneOf, onlyKeys, optionalText, text, textList } from '.
 import { parseValueRef, type ValueRef, type Values } from '../../config/values.ts';
 import { findServiceContainer, requireRunning } from '../../docker/compose-services.ts';
 import { ArchiveError, ConfigError, PreflightError } from '../../errors.ts';
-import type { BackupContext, BackupTask, Component, ComponentRecord, ContentFingerprint, RestoreContext, RestoreTask, RunContext } from '../component.ts';
+import type { BackupContext, BackupTask, Component, ComponentRecord, ContentFingerprint, Probe, RestoreContext, RestoreTask, RunContext } from '../component.ts';
 import type { ComponentKind } from '../registry.ts';
 import { bucketFingerprint, bucketTar, liveEntries, readBucketFile, type BucketSettings, type ObjectEntry, type StoredObject } from './bucket-archive.ts';
+import { createObjectStoreFiles, DEFAULT_FILES_IMAGE } from './objectstore-files.ts';
 import { openS3, type ObjectStoreClient, type ObjectStoreSettings } from './object-client.ts';
 
 export interface ObjectStoreConfig {
@@ -28,12 +29,54 @@ export interface ObjectStoreConfig {
   endpoint?: string;
   port: number;
   region: string;
-  accessKey: ValueRef;
-  secretKey: ValueRef;
+  /** Required in mode s3; in mode files only the probe after an upgrade uses them. */
+  accessKey?: ValueRef;
+  secretKey?: ValueRef;
   /** Only these buckets (default: every bucket the keys can list). */
   buckets?: string[];
   /** Objects larger than this go back in parts of this size (at least 5 MiB, as S3 requires). */
   multipartThreshold: number;
+  /** Mode files: the server's data, a named volume of the project (as the compose files write it) or a host folder. */
+  volume?: string;
+  folder?: ValueRef;
+  /** Mode files: the image whose GNU tar copies the data with its extended attributes. */
+  image: string;
+}
+
+/** How hossadm reaches the server through the S3 API. */
+interface S3Access {
+  where: string;
+  open(ctx: RunContext): Promise<ObjectStoreClient>;
+  /** The server answers with these keys (after an upgrade). */
+  probe: Probe;
+}
+
+function s3Access(config: ObjectStoreConfig, values: Values, accessKeyRef: ValueRef, secretKeyRef: ValueRef): S3Access {
+  const accessKey = values.required(accessKeyRef, 'the object store access key');
+  const secretKey = values.required(secretKeyRef, 'the object store secret key');
+  const where = config.endpoint ?? `service ${config.service}`;
+  const open = async (ctx: RunContext): Promise<ObjectStoreClient> => {
+    let endpoint = config.endpoint;
+    if (!endpoint) {
+      const container = await findServiceContainer(ctx.docker, ctx.config.project, config.service!);
+      requireRunning(container);
+      endpoint = `http://${await ctx.docker.containerAddress(container.id)}:${config.port}`;
+    }
+    const settings: ObjectStoreSettings = { endpoint, region: config.region, accessKey, secretKey };
+    return ctx.connect?.objectStore?.(settings) ?? openS3(settings);
+  };
+  const probe: Probe = {
+    name: `the object store answers (${where})`,
+    async run(ctx) {
+      const client = await open(ctx);
+      try {
+        return `${(await client.listBuckets()).length} buckets`;
+      } finally {
+        await client.close();
+      }
+    },
+  };
+  return { where, open, probe };
 }
 
 const MIB = 1024 * 1024;
@@ -51,20 +94,11 @@ interface Details {
 const validBucket = (name: string) => BUCKET.test(name) && !name.includes('..');
 
 function createObjectStore(id: string, config: ObjectStoreConfig, values: Values): Component {
-  const accessKey = values.required(config.accessKey, 'the object store access key');
-  const secretKey = values.required(config.secretKey, 'the object store secret key');
-  const where = config.endpoint ?? `service ${config.service}`;
-
-  const open = async (ctx: RunContext): Promise<ObjectStoreClient> => {
-    let endpoint = config.endpoint;
-    if (!endpoint) {
-      const container = await findServiceContainer(ctx.docker, ctx.config.project, config.service!);
-      requireRunning(container);
-      endpoint = `http://${await ctx.docker.containerAddress(container.id)}:${config.port}`;
-    }
-    const settings: ObjectStoreSettings = { endpoint, region: config.region, accessKey, secretKey };
-    return ctx.connect?.objectStore?.(settings) ?? openS3(settings);
-  };
+  if (config.mode === 'files') {
+    const probes = config.accessKey && config.secretKey ? [s3Access(config, values, config.accessKey, config.secretKey).probe] : [];
+    return createObjectStoreFiles(id, { ...config, service: config.service! }, values, probes);
+  }
+  const { where, open, probe } = s3Access(config, values, config.accessKey!, config.secretKey!);
 
   const bucketsOf = async (client: ObjectStoreClient): Promise<string[]> => {
     const live = await client.listBuckets();
@@ -89,17 +123,7 @@ function createObjectStore(id: string, config: ObjectStoreConfig, values: Values
     hostPaths: () => [],
     // Bucket files wait in BACKUP_ROOT until the server runs, then stream to it.
     restoresInto: () => 'backup-root',
-    probes: () => [{
-      name: `the object store answers (${where})`,
-      async run(ctx) {
-        const client = await open(ctx);
-        try {
-          return `${(await client.listBuckets()).length} buckets`;
-        } finally {
-          await client.close();
-        }
-      },
-    }],
+    probes: () => [probe],
 
     async preflightBackup(ctx) {
       const client = await open(ctx);
@@ -305,33 +329,42 @@ async function waitFor<T>(ctx: RunContext, attempt: () => Promise<T>): Promise<T
 
 export const objectStoreKind: ComponentKind<ObjectStoreConfig> = {
   name: 'objectstore',
-  summary: 'S3-compatible object storage: every bucket and object with its metadata and tags, through the S3 API',
+  summary: 'S3-compatible object storage: every bucket and object with its metadata and tags, through the S3 API (or a cold copy of the data folder with its extended attributes)',
   parse(raw, at) {
     const c = object(raw, at);
-    onlyKeys(c, at, ['mode', 'service', 'endpoint', 'port', 'region', 'accessKey', 'secretKey', 'buckets', 'multipartThreshold']);
+    onlyKeys(c, at, ['mode', 'service', 'endpoint', 'port', 'region', 'accessKey', 'secretKey', 'buckets', 'multipartThreshold', 'volume', 'folder', 'image']);
     const mode = oneOf(c.mode, `${at}.mode`, ['s3', 'files'] as const, 's3');
-    if (mode === 'files') {
-      throw new ConfigError(`stack profile: "${at}.mode" is "files" (a cold copy of the server's data folder with its extended attributes), which is not supported yet`, { hint: 'use mode "s3"' });
+    const otherMode = mode === 's3' ? ['volume', 'folder', 'image'] : ['endpoint', 'buckets', 'multipartThreshold'];
+    for (const key of otherMode.filter((k) => c[k] !== undefined)) {
+      throw new ConfigError(`stack profile: "${at}.${key}" is a setting of mode "${mode === 's3' ? 'files' : 's3'}", not of mode "${mode}"`);
     }
     const service = optionalText(c.service, `${at}.service`);
     const endpoint = optionalText(c.endpoint, `${at}.endpoint`);
+    if (mode === 'files' && service === undefined) throw new ConfigError(`stack profile: "${at}" in mode "files" needs "service": the compose service of the server, stopped while its data is copied`);
     if ((service === undefined) === (endpoint === undefined)) throw new ConfigError(`stack profile: "${at}" needs exactly one of "service" (a compose service) and "endpoint" (a URL)`);
     if (endpoint !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(endpoint)) throw new ConfigError(`stack profile: "${at}.endpoint" is not an http(s)://host[:port] URL`);
     const buckets = c.buckets === undefined ? undefined : textList(c.buckets, `${at}.buckets`);
     for (const b of buckets ?? []) if (!validBucket(b)) throw new ConfigError(`stack profile: "${at}.buckets" holds "${b}", not an S3 bucket name`);
     const multipartThreshold = c.multipartThreshold === undefined ? 16 * MIB : number(c.multipartThreshold, `${at}.multipartThreshold`);
     if (!Number.isSafeInteger(multipartThreshold) || multipartThreshold < 5 * MIB) throw new ConfigError(`stack profile: "${at}.multipartThreshold" must be a whole number of bytes, at least 5 MiB (${5 * MIB})`);
-    if (c.accessKey === undefined || c.secretKey === undefined) throw new ConfigError(`stack profile: "${at}" needs "accessKey" and "secretKey" (references to .env values, e.g. { "env": "S3_ACCESS_KEY" })`);
+    const keys = c.accessKey !== undefined || c.secretKey !== undefined || mode === 's3';
+    if (keys && (c.accessKey === undefined || c.secretKey === undefined)) throw new ConfigError(`stack profile: "${at}" needs "accessKey" and "secretKey" (references to .env values, e.g. { "env": "S3_ACCESS_KEY" })`);
+    const volume = optionalText(c.volume, `${at}.volume`);
+    if (mode === 'files' && (volume === undefined) === (c.folder === undefined)) {
+      throw new ConfigError(`stack profile: "${at}" in mode "files" needs exactly one of "volume" (a named volume of the compose project) and "folder" (a host folder, e.g. "\${STACK_DIR}/objects")`);
+    }
     return {
       mode,
       ...(service !== undefined ? { service } : {}),
       ...(endpoint !== undefined ? { endpoint: endpoint.replace(/\/$/, '') } : {}),
       port: c.port === undefined ? 9000 : number(c.port, `${at}.port`),
       region: text(c.region ?? 'us-east-1', `${at}.region`),
-      accessKey: parseValueRef(c.accessKey, `${at}.accessKey`),
-      secretKey: parseValueRef(c.secretKey, `${at}.secretKey`),
+      ...(keys ? { accessKey: parseValueRef(c.accessKey, `${at}.accessKey`), secretKey: parseValueRef(c.secretKey, `${at}.secretKey`) } : {}),
       ...(buckets ? { buckets } : {}),
       multipartThreshold,
+      ...(volume !== undefined ? { volume } : {}),
+      ...(c.folder !== undefined ? { folder: parseValueRef(c.folder, `${at}.folder`) } : {}),
+      image: text(c.image ?? DEFAULT_FILES_IMAGE, `${at}.image`),
     };
   },
   create: createObjectStore,

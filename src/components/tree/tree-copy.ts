@@ -26,12 +26,15 @@ export interface TreeSource {
   entries?: string[];
   /** A folder below the mounted source to work in (a volume cannot be mounted in part). */
   subdir?: string;
+  /** Copy with GNU tar in this image instead of busybox tar in the helper image, keeping extended attributes (tree-helper.ts). */
+  xattrsImage?: string;
 }
 
 const dirOf = (tree: TreeSource) => (tree.subdir ? `${TREE}/${tree.subdir}` : TREE);
 
-export function treeHelper(ctx: RunContext, purpose: string, mounts: TreeHelperRun['mounts']): TreeHelperRun {
-  return { docker: ctx.docker, image: ctx.config.helperImage, runId: ctx.runId, purpose, mounts, signal: ctx.signal };
+export function treeHelper(ctx: RunContext, purpose: string, mounts: TreeHelperRun['mounts'], xattrsImage?: string): TreeHelperRun {
+  const image = xattrsImage ? { image: xattrsImage, xattrs: true } : { image: ctx.config.helperImage };
+  return { docker: ctx.docker, ...image, runId: ctx.runId, purpose, mounts, signal: ctx.signal };
 }
 
 export async function requireHelperImage(ctx: RunContext): Promise<void> {
@@ -44,7 +47,10 @@ export async function requireHelperImage(ctx: RunContext): Promise<void> {
 
 export function treeFingerprint(counts: ReadonlyMap<string, TreeCount>): ContentFingerprint {
   const fingerprint: ContentFingerprint = {};
-  for (const [name, count] of counts) fingerprint[name] = { entries: count.entries, bytes: count.bytes };
+  for (const [name, count] of counts) {
+    const { entries, bytes, xattrs, xattrHash } = count;
+    fingerprint[name] = xattrs === undefined ? { entries, bytes } : { entries, bytes, xattrs, xattrHash: xattrHash ?? 0 };
+  }
   return fingerprint;
 }
 
@@ -60,7 +66,7 @@ export function tarBytesOf(count: { entries?: number; bytes?: number } | undefin
 
 /** Counts a tree without copying it (the free-space estimate, the proof after a restore). */
 export async function countSource(ctx: RunContext, tree: TreeSource): Promise<TreeCount> {
-  const count = await countTree(treeHelper(ctx, `count ${tree.label}`, [{ source: tree.source, target: TREE, readOnly: true }]), dirOf(tree), tree.entries);
+  const count = await countTree(treeHelper(ctx, `count ${tree.label}`, [{ source: tree.source, target: TREE, readOnly: true }], tree.xattrsImage), dirOf(tree), tree.entries);
   if (counted.size > 256) counted.clear();
   counted.set(countKey(ctx, tree), count);
   return count;
@@ -78,7 +84,7 @@ export async function stageTree(ctx: BackupContext, component: string, member: s
       (input) => ctx.staging.add(component, member, countingStream(input, handle, expected)),
       async () => {
         const mounts = [{ source: tree.source, target: TREE, readOnly: true }, { source: ctx.staging.pipeDir, target: '/out' }];
-        count = await tarTreeOut(treeHelper(ctx, `backup ${tree.label}`, mounts), dirOf(tree), `/out/${pipe}`, tree.entries);
+        count = await tarTreeOut(treeHelper(ctx, `backup ${tree.label}`, mounts, tree.xattrsImage), dirOf(tree), `/out/${pipe}`, tree.entries);
       },
     ),
     (m) => `${count?.entries ?? 0} entries, ${m.size} bytes`,
@@ -89,7 +95,8 @@ export async function stageTree(ctx: BackupContext, component: string, member: s
 
 /**
  * Replaces a tree (or only its listed entries) with a member's contents,
- * then sets the times busybox tar leaves as extracted (folders, symlinks).
+ * then sets the times busybox tar leaves as extracted (folders, symlinks;
+ * GNU tar sets them itself).
  * Returns the count taken right after extraction: once a service starts it
  * may rewrite its own files, and that is not a restore's fault. `saved` (the
  * count the backup recorded) gives the progress shown an expected size.
@@ -104,10 +111,12 @@ export async function placeTree(ctx: RestoreContext, input: Readable, tree: Tree
       { hostDir: ctx.pipeDir, name: pipe },
       (output) => pipeline(countingStream(input, handle, tarBytesOf(saved)), times, output),
       async () => {
-        extracted = await tarTreeIn(treeHelper(ctx, `restore ${tree.label}`, mounts), dirOf(tree), `/in/${pipe}`, tree.entries);
+        extracted = await tarTreeIn(treeHelper(ctx, `restore ${tree.label}`, mounts, tree.xattrsImage), dirOf(tree), `/in/${pipe}`, tree.entries);
       },
     ),
   );
+  // GNU tar sets folder and symlink times itself.
+  if (tree.xattrsImage) return extracted!;
   if (times.problem) {
     ctx.reporter.warn(`${tree.label}: folder and symlink times left as extracted (${times.problem})`);
   } else if (times.times.length > 0) {
