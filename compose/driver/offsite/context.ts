@@ -4,11 +4,11 @@
 // of the stack (offsite/parts.ts) adds its own variables.
 import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { EnvMap } from '../../../src/config/env-file.ts';
+import { type EnvMap, parseEnv } from '../../../src/config/env-file.ts';
 import type { ComposeProject } from '../../../src/docker/compose-cli.ts';
 import { REPO_ROOT } from '../context.ts';
 import { say } from '../runtime.ts';
@@ -62,13 +62,25 @@ export async function freePort(): Promise<number> {
 /** .env on first use: the project and files, then what each part of the stack asks for. */
 export async function ensureOffsiteEnv(dir: string, parts: ReadonlyArray<() => Promise<Array<[string, string]>>>): Promise<void> {
   const envPath = join(dir, '.env');
-  if (existsSync(envPath)) return;
+  if (existsSync(envPath)) return addMissing(envPath, parts);
   await mkdir(dir, { recursive: true });
   const lines: Array<[string, string]> = [
-    ['COMPOSE_PROJECT_NAME', 'offsite'],
+    // Tests name their own project so that they never meet an operator's.
+    ['COMPOSE_PROJECT_NAME', process.env.COMPOSE_PROJECT_NAME || 'offsite'],
     ['COMPOSE_FILE', OFFSITE_COMPOSE_FILES.join(':')],
   ];
   for (const part of parts) lines.push(...(await part()));
   await writeFile(envPath, `# Offsite test servers (compose/stack --stack offsite); written by the first up.\n${lines.map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
   say(`wrote ${envPath}`);
+}
+
+/** A .env written before a part joined the stack gets that part's variables; nothing already there changes. */
+async function addMissing(envPath: string, parts: ReadonlyArray<() => Promise<Array<[string, string]>>>): Promise<void> {
+  const text = await readFile(envPath, 'utf8');
+  const present = new Set(Object.keys(parseEnv(text, envPath)));
+  const missing: Array<[string, string]> = [];
+  for (const part of parts) missing.push(...(await part()).filter(([key]) => !present.has(key)));
+  if (missing.length === 0) return;
+  await writeFile(envPath, `${text.replace(/\n?$/, '\n')}${missing.map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
+  say(`added ${missing.map(([k]) => k).join(', ')} to ${envPath}`);
 }

@@ -9,10 +9,11 @@ import { upTimeoutSeconds } from '../stack-verbs.ts';
 import { checkOffsiteDir, ensureOffsiteEnv, loadOffsiteContext, offsiteComposeProject, offsiteDirFromEnv } from '../offsite/context.ts';
 import type { OffsitePart } from '../offsite/part.ts';
 import { s3Part } from '../offsite/s3.ts';
+import { sftpPart } from '../offsite/sftp.ts';
 import type { StackModule } from './types.ts';
 
 /** Every kind of server the stack runs; a new kind is one more part. */
-const PARTS: readonly OffsitePart[] = [s3Part];
+const PARTS: readonly OffsitePart[] = [s3Part, sftpPart];
 
 const required = PARTS.flatMap((part) => part.required);
 
@@ -23,7 +24,7 @@ async function up(dir: string): Promise<void> {
   await docker.ping();
   await ensureOffsiteEnv(dir, PARTS.map((part) => part.env));
   const ctx = await loadOffsiteContext(dir, required);
-  await ensureImages(['versitygw']);
+  await ensureImages(['versitygw', 'openssh']);
   for (const part of PARTS) await part.prepare(ctx);
   const services = PARTS.flatMap((part) => part.services);
   say(`starting project ${ctx.project} (${services.join(' ')}) from ${dir}`);
