@@ -104,6 +104,13 @@ export class ArchiveError extends HossError {
 }
 
 /**
+ * An encrypted archive that none of the given identities opens. Exit 7 like
+ * any unreadable archive, but it says nothing about the archive itself, so a
+ * verification that meets it is not recorded as a failure of the archive.
+ */
+export class IdentityMismatchError extends ArchiveError {}
+
+/**
  * The verdict of `hossadm check`, which speaks the monitoring-plugin
  * convention (1 warning, 2 critical, 3 unknown) instead of the table above,
  * because Nagios, Icinga, Checkmk and Zabbix read exactly those codes. Its

@@ -5,14 +5,14 @@
 // marker, and nothing after it but zero blocks. Anything else is an
 // ArchiveError that names the member it concerns, without buffering members.
 
-import { createReadStream } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArchiveError, HossError } from '../errors.ts';
 import { abortError, throwIfAborted } from './abort.ts';
 import { MANIFEST_MAX_BYTES, MANIFEST_NAME } from './archive-manifest.ts';
+import type { AgeIdentities } from './age/keys.ts';
+import { openArchiveBytes, type ArchiveInput } from './archive-bytes.ts';
 import { ByteSource } from './byte-source.ts';
-import { detectCodec } from './codec.ts';
 import { CompressedDataError, decodeFrames } from './frame-decoder.ts';
 import { memberNameProblem } from './member-name.ts';
 import { BLOCK_SIZE, HeaderError, PAX_DATA_LIMIT, isZeroBlock, paddedSize, parseHeader, parsePaxData, sha256FromComment } from './tar-header.ts';
@@ -32,6 +32,8 @@ export interface ArchiveMember {
 
 export interface ReadArchiveOptions {
   signal?: AbortSignal | undefined;
+  /** Keys that open an archive encrypted with age; without them such an archive is a ConfigError. */
+  identities?: AgeIdentities | undefined;
 }
 
 /**
@@ -66,13 +68,13 @@ const TYPE_LABEL: Readonly<Record<string, string>> = {
   S: 'GNU sparse file',
 };
 
-/** Members of the archive at `path`, in order, each streamed. */
-export async function* readArchiveMembers(path: string, options: ReadArchiveOptions = {}): AsyncGenerator<ArchiveMember, void, undefined> {
+/** Members of the archive at `input` (a path, or a stream being written), in order, each streamed. */
+export async function* readArchiveMembers(input: ArchiveInput, options: ReadArchiveOptions = {}): AsyncGenerator<ArchiveMember, void, undefined> {
   const { signal } = options;
   throwIfAborted(signal);
-  const codec = await detectCodec(path);
-  const file = createReadStream(path, { highWaterMark: READ_CHUNK });
-  const tar = new ByteSource(decodeFrames(new ByteSource(file), codec));
+  const opened = await openArchiveBytes(input, options.identities);
+  const path = opened.name;
+  const tar = new ByteSource(decodeFrames(opened.source, opened.codec));
   const position = { index: 0, previous: undefined as string | undefined };
   const names = new Set<string>();
   let body: MemberBody | undefined;
@@ -95,15 +97,15 @@ export async function* readArchiveMembers(path: string, options: ReadArchiveOpti
   } finally {
     body?.stream.destroy();
     await tar.close().catch(() => undefined);
-    file.destroy();
+    opened.close();
   }
 }
 
 /** The text of manifest.json, reading nothing past it. */
-export async function readManifest(path: string, options: ReadArchiveOptions = {}): Promise<string> {
+export async function readManifest(input: ArchiveInput, options: ReadArchiveOptions = {}): Promise<string> {
   // Awaited inside the loop: leaving it closes the member stream.
-  for await (const member of readArchiveMembers(path, options)) return await readManifestText(member, options.signal);
-  throw new ArchiveError(`${path} holds no members`);
+  for await (const member of readArchiveMembers(input, options)) return await readManifestText(member, options.signal);
+  throw new ArchiveError(`${typeof input === 'string' ? input : input.name} holds no members`);
 }
 
 /** Reads member 0 into a string, refusing sizes no manifest has. */

@@ -14,7 +14,9 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { PreflightError } from '../errors.ts';
 import { throwIfAborted } from './abort.ts';
 import { MANIFEST_NAME, checkArchiveManifest, type ManifestMemberEntry } from './archive-manifest.ts';
+import type { AgeRecipients } from './age/keys.ts';
 import { writeFileAtomically } from './atomic-file.ts';
+import { EncryptedSink, type SealedResult } from './encrypted-sink.ts';
 import { compressSmall, sniffCodec, type Codec } from './codec.ts';
 import { memberNameProblem } from './member-name.ts';
 import { END_OF_ARCHIVE, buildMemberHeader, paddingFor } from './tar-header.ts';
@@ -39,11 +41,16 @@ export interface WriteArchiveOptions {
   signal?: AbortSignal | undefined;
   /** Replace an existing file at finalPath; default false. */
   overwrite?: boolean;
+  /** Encrypt the whole file with age to these recipients (see encrypted-sink.ts for how it is checked). */
+  encryptTo?: AgeRecipients | undefined;
 }
 
 export interface WrittenArchive {
   path: string;
+  /** Bytes in the file. */
   bytes: number;
+  /** For an encrypted archive: the ciphertext's sha256 and the plaintext as checked while it was written. */
+  sealed?: SealedResult;
 }
 
 const COPY_BUFFER = 1024 * 1024;
@@ -63,30 +70,39 @@ export async function writeArchive(options: WriteArchiveOptions): Promise<Writte
     throw new PreflightError(`${finalPath} already exists`, { hint: 'archive names carry the time to the second; wait a second and retry' });
   }
 
+  let sealed: SealedResult | undefined;
   const bytes = await writeFileAtomically(
     finalPath,
     async (out) => {
-      const writer = new FrameWriter(out, codec);
-      const manifestBytes = Buffer.from(manifestText, 'utf8');
-      // Nothing else vouches for the manifest in an uncompressed archive.
-      const manifestSha256 = createHash('sha256').update(manifestBytes).digest('hex');
-      await writer.frame(buildMemberHeader({ name: MANIFEST_NAME, size: manifestBytes.length, mtime, sha256: manifestSha256 }));
-      await writer.frame(manifestBytes);
-      await writer.frame(paddingFor(manifestBytes.length));
-      for (const member of ordered) {
-        throwIfAborted(signal);
-        await writer.frame(buildMemberHeader({ name: member.name, size: member.size, mtime }));
-        // An empty member's staged file is an empty frame; left out, so that
-        // damage there cannot surface as a fault of the next member.
-        if (member.size > 0) await writer.copy(member.stagedPath, signal);
-        await writer.frame(paddingFor(member.size));
+      const sink = options.encryptTo && new EncryptedSink(options.encryptTo, finalPath, signal);
+      try {
+        const writer = new FrameWriter(out, codec, sink);
+        await writer.start();
+        const manifestBytes = Buffer.from(manifestText, 'utf8');
+        // Nothing else vouches for the manifest in an uncompressed archive.
+        const manifestSha256 = createHash('sha256').update(manifestBytes).digest('hex');
+        await writer.frame(buildMemberHeader({ name: MANIFEST_NAME, size: manifestBytes.length, mtime, sha256: manifestSha256 }));
+        await writer.frame(manifestBytes);
+        await writer.frame(paddingFor(manifestBytes.length));
+        for (const member of ordered) {
+          throwIfAborted(signal);
+          await writer.frame(buildMemberHeader({ name: member.name, size: member.size, mtime }));
+          // An empty member's staged file is an empty frame; left out, so that
+          // damage there cannot surface as a fault of the next member.
+          if (member.size > 0) await writer.copy(member.stagedPath, signal);
+          await writer.frame(paddingFor(member.size));
+        }
+        await writer.frame(END_OF_ARCHIVE);
+        await writer.end();
+        if (sink) sealed = await sink.finish();
+        return writer.bytes;
+      } finally {
+        sink?.abort();
       }
-      await writer.frame(END_OF_ARCHIVE);
-      return writer.bytes;
     },
     { mode: 0o600, overwrite: options.overwrite ?? false },
   );
-  return { path: finalPath, bytes };
+  return { path: finalPath, bytes, ...(sealed ? { sealed } : {}) };
 }
 
 /** The staged members in manifest order; a mismatch is a bug in the caller, so a plain Error. */
@@ -142,11 +158,21 @@ class FrameWriter {
   bytes = 0;
   readonly #out: FileHandle;
   readonly #codec: Codec;
+  readonly #sink: EncryptedSink | undefined;
   #buffer: Buffer | undefined;
 
-  constructor(out: FileHandle, codec: Codec) {
+  constructor(out: FileHandle, codec: Codec, sink: EncryptedSink | undefined) {
     this.#out = out;
     this.#codec = codec;
+    this.#sink = sink;
+  }
+
+  async start(): Promise<void> {
+    for (const data of this.#sink?.start() ?? []) await this.#writeFile(data);
+  }
+
+  async end(): Promise<void> {
+    for (const data of this.#sink?.end() ?? []) await this.#writeFile(data);
   }
 
   /** Writes `data` as one frame of its own; nothing for empty data. */
@@ -171,6 +197,11 @@ class FrameWriter {
   }
 
   async #write(data: Buffer): Promise<void> {
+    if (!this.#sink) return this.#writeFile(data);
+    for (const sealed of await this.#sink.push(data)) await this.#writeFile(sealed);
+  }
+
+  async #writeFile(data: Buffer): Promise<void> {
     for (let offset = 0; offset < data.length; ) {
       const { bytesWritten } = await this.#out.write(data, offset, data.length - offset, null);
       offset += bytesWritten;

@@ -1,9 +1,9 @@
 // The three ways an archive can be stored, how to produce and read each, and
 // how to tell them apart from a file's first bytes.
 
-import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Duplex, PassThrough, type Transform } from 'node:stream';
+import { open } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { ArchiveError } from '../errors.ts';
 import { ByteSource } from './byte-source.ts';
@@ -74,25 +74,31 @@ export function sniffCodec(head: Buffer): Codec | undefined {
   return undefined;
 }
 
+/** The codec of an archive whose (plaintext) first bytes are `head`; ArchiveError when they are no archive of ours. */
+export function codecOf(head: Buffer, path: string): Codec {
+  if (head.length === 0) throw new ArchiveError(`${path} is empty: not a hossadm archive`);
+  const codec = sniffCodec(head);
+  if (!codec) {
+    throw new ArchiveError(`${path} is not a hossadm archive (neither zstd, gzip nor tar data)`, {
+      hint: 'hossadm archives are named hoss-backup-<time>.tar.zst, .tar.gz or .tar (.age when encrypted)',
+    });
+  }
+  return codec;
+}
+
 /** Reads the first bytes of `path`; ArchiveError when they are no archive of ours. */
 export async function detectCodec(path: string): Promise<Codec> {
-  let head: Buffer;
   const file = await open(path, 'r').catch((error: unknown) => {
     throw new ArchiveError(`cannot open ${path}: ${(error as Error).message}`, { cause: error });
   });
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await file.read(buffer, 0, SNIFF_BYTES, 0);
-    head = buffer.subarray(0, bytesRead);
+    return codecOf(buffer.subarray(0, bytesRead), path);
   } finally {
     await file.close();
   }
-  if (head.length === 0) throw new ArchiveError(`${path} is empty: not a hossadm archive`);
-  const codec = sniffCodec(head);
-  if (!codec) {
-    throw new ArchiveError(`${path} is not a hossadm archive (neither zstd, gzip nor tar data)`, {
-      hint: 'hossadm archives are named hoss-backup-<time>.tar.zst, .tar.gz or .tar',
-    });
-  }
-  return codec;
 }
+
+/** How many first bytes codecOf wants to see. */
+export const CODEC_SNIFF_BYTES = SNIFF_BYTES;

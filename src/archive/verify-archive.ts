@@ -8,7 +8,8 @@ import { Writable } from 'node:stream';
 import { ArchiveError } from '../errors.ts';
 import { preferAbort } from './abort.ts';
 import { MANIFEST_NAME, parseArchiveManifest, type ArchiveManifest, type ManifestMemberEntry } from './archive-manifest.ts';
-import { ArchiveHeaderError, readArchiveMembers, readManifestText, type ArchiveMember } from './archive-reader.ts';
+import type { ArchiveInput } from './archive-bytes.ts';
+import { ArchiveHeaderError, readArchiveMembers, readManifestText, type ArchiveMember, type ReadArchiveOptions } from './archive-reader.ts';
 
 export interface VerifiedMember {
   name: string;
@@ -23,13 +24,14 @@ export interface VerifiedArchive {
 }
 
 /** Reads the whole archive; resolves only if it is intact, else the first problem as an ArchiveError naming the member. */
-export async function verifyArchive(path: string, options: { signal?: AbortSignal | undefined } = {}): Promise<VerifiedArchive> {
+export async function verifyArchive(input: ArchiveInput, options: ReadArchiveOptions = {}): Promise<VerifiedArchive> {
   const { signal } = options;
+  const path = typeof input === 'string' ? input : input.name;
   let manifest: ArchiveManifest | undefined;
   let listed = new Map<string, ManifestMemberEntry>();
   const members: VerifiedMember[] = [];
   try {
-    for await (const member of readArchiveMembers(path, { signal })) {
+    for await (const member of readArchiveMembers(input, options)) {
       if (!manifest) {
         const text = await readManifestText(member, signal);
         // Every archive hossadm has written seals its manifest this way; without

@@ -15,8 +15,10 @@ export interface BackupRow {
   components: string[];
   consistency: ConsistencyMode | null;
   lastVerified: VerificationRecord | null;
-  /** Why the manifest cannot be read; null when it can. */
+  /** Why the manifest cannot be read; null when it can (or when it is encrypted and no key was given). */
   problem: string | null;
+  /** Encrypted with age: without the key, only name, time and size are known. */
+  encrypted: boolean;
 }
 
 export async function listBackups(backupsDir: string, prefix: string): Promise<BackupRow[]> {
@@ -31,5 +33,6 @@ export async function listBackups(backupsDir: string, prefix: string): Promise<B
     consistency: e.manifest ? e.manifest.consistency.mode : null,
     lastVerified: verifications[e.name] ?? null,
     problem: e.problem ?? null,
+    encrypted: e.encrypted,
   }));
 }

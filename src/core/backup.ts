@@ -9,6 +9,8 @@ import { ensureDir, pathExists } from 'fs-extra/esm';
 import { writeArchive } from '../archive/archive-writer.ts';
 import { PARTIAL_SUFFIX, publishFile } from '../archive/atomic-file.ts';
 import { verifyArchive } from '../archive/verify-archive.ts';
+import type { AgeRecipients } from '../archive/age/keys.ts';
+import { checkCiphertext } from '../archive/encrypted-sink.ts';
 import type { Codec } from '../archive/codec.ts';
 import type { BackupContext, BackupFacts, BackupTask, Component, ComponentRecord, ConsistencyMode } from '../components/component.ts';
 import type { StackConfig } from '../config/stack-config.ts';
@@ -31,6 +33,8 @@ export interface BackupOptions {
   dryRun: boolean;
   /** Instance ids to leave out of this archive (e.g. an index the application rebuilds). */
   without?: readonly string[];
+  /** Encrypt the archive with age to these recipients; it is then named …tar.zst.age. */
+  encryptTo?: AgeRecipients | undefined;
 }
 
 export interface BackupDeps {
@@ -55,8 +59,10 @@ export interface BackupResult {
 
 const EXTENSION: Record<Codec, string> = { zstd: '.tar.zst', gzip: '.tar.gz', none: '.tar' };
 
-export function archiveName(prefix: string, now: Date, codec: Codec): string {
-  return `${prefix}-${archiveStamp(now)}${EXTENSION[codec]}`;
+export const ENCRYPTED_EXTENSION = '.age';
+
+export function archiveName(prefix: string, now: Date, codec: Codec, encrypted = false): string {
+  return `${prefix}-${archiveStamp(now)}${EXTENSION[codec]}${encrypted ? ENCRYPTED_EXTENSION : ''}`;
 }
 
 /** The instances this backup saves: the profile's, less those --without names. */
@@ -80,7 +86,12 @@ export function planBackup(config: StackConfig, options: BackupOptions, componen
     ...components.flatMap((c) => c.planBackup(config).map((line) => `${c.id}: ${line}`)),
     window,
     ...(options.without?.length ? [`left out on purpose: ${options.without.join(', ')} (the manifest says so)`] : []),
-    `stage in ${config.stagingDir}, then write ${join(config.backupsDir, `${config.profile.archivePrefix}-<UTC>${EXTENSION[options.codec]}`)} (${options.codec}, mode 0600) atomically`,
+    `stage in ${config.stagingDir}, then write ${join(config.backupsDir, `${config.profile.archivePrefix}-<UTC>${EXTENSION[options.codec]}${options.encryptTo ? ENCRYPTED_EXTENSION : ''}`)} (${options.codec}, mode 0600) atomically`,
+    ...(options.encryptTo
+      ? [
+          `encrypt it with age to the ${options.encryptTo.keys.length} recipient(s) in ${options.encryptTo.file}; the plaintext is checked while it is written, the ciphertext re-read and compared`,
+        ]
+      : []),
   ];
 }
 
@@ -198,7 +209,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       ...(options.without?.length ? { omitted: [...options.without] } : {}),
       members: staging.members.map((m) => ({ name: m.name, component: m.component, size: m.size, sha256: m.sha256 })),
     };
-    const finalPath = join(config.backupsDir, archiveName(config.profile.archivePrefix, createdAt, options.codec));
+    const finalPath = join(config.backupsDir, archiveName(config.profile.archivePrefix, createdAt, options.codec, options.encryptTo !== undefined));
     // Written and read back under its .partial name: an archive gets its
     // final name only once it has been read back whole, so a run killed at
     // any moment leaves no unchecked file that list, prune or check would
@@ -209,13 +220,21 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     }
     const written = await reporter.step('write archive', () =>
       noSpaceWhile(`writing the archive ${finalPath}`, () =>
-        writeArchive({ finalPath: readBackPath, codec: options.codec, manifest, members: staging.members, mtime: createdAt, signal: deps.signal, overwrite: true })),
+        writeArchive({ finalPath: readBackPath, codec: options.codec, manifest, members: staging.members, mtime: createdAt, signal: deps.signal, overwrite: true, encryptTo: options.encryptTo })),
       (w) => `${finalPath} (${w.bytes} bytes)`,
     );
     unverified = readBackPath;
     // Read the archive back before the staged copies go: a backup that
     // cannot be read is found now, not on the day it is needed.
-    await reporter.step('verify archive', () => verifyArchive(readBackPath, { signal: deps.signal }), (v) => `${v.members.length} members, checksums match`);
+    const { sealed } = written;
+    if (sealed) {
+      // This host holds no key that reads the archive: its plaintext was
+      // checked as it was written, and what is on disk is compared with what was sealed.
+      await reporter.step('verify archive', () => checkCiphertext(readBackPath, sealed.sha256, deps.signal), () =>
+        `${sealed.verified.members.length} members checked while encrypted, checksums match; ciphertext re-read, sha256 matches`);
+    } else {
+      await reporter.step('verify archive', () => verifyArchive(readBackPath, { signal: deps.signal }), (v) => `${v.members.length} members, checksums match`);
+    }
     await publishFile(readBackPath, finalPath);
     unverified = undefined;
     await staging.remove();

@@ -2,6 +2,8 @@
 // manifests say: what `restore` offers to choose from and `list` shows.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AgeIdentities } from '../archive/age/keys.ts';
+import { isEncryptedArchive } from '../archive/archive-bytes.ts';
 import { readManifest } from '../archive/archive-reader.ts';
 import type { Manifest } from './manifest.ts';
 import { parseManifest } from './manifest.ts';
@@ -15,12 +17,18 @@ export interface CatalogEntry {
   manifest: Manifest | undefined;
   /** Why the manifest could not be read, when it could not. */
   problem: string | undefined;
+  /**
+   * Encrypted with age. Without an identity its manifest stays unread (and
+   * undefined) and that is no problem: name, time and size are all a host
+   * without the key can know.
+   */
+  encrypted: boolean;
 }
 
-const ARCHIVE = /^([a-z0-9][a-z0-9-]*)-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.tar(\.zst|\.gz)?$/;
+const ARCHIVE = /^([a-z0-9][a-z0-9-]*)-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.tar(\.zst|\.gz)?(\.age)?$/;
 
 /**
- * The moment an archive name carries (<prefix>-20261122T092140Z.tar.zst), or
+ * The moment an archive name carries (<prefix>-20261122T092140Z.tar.zst, .age after it when encrypted), or
  * undefined for other names, impossible dates and, with `prefix`, another
  * profile's archives (several stacks may share one BACKUP_ROOT).
  */
@@ -33,17 +41,23 @@ export function archiveDate(name: string, prefix?: string): Date | undefined {
   return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60 ? date : undefined;
 }
 
-export async function listArchives(backupsDir: string, prefix: string): Promise<CatalogEntry[]> {
+/** With `identities`, encrypted archives' manifests are read too. */
+export async function listArchives(backupsDir: string, prefix: string, identities?: AgeIdentities): Promise<CatalogEntry[]> {
   const names = (await readdir(backupsDir).catch(() => [] as string[])).filter((n) => archiveDate(n, prefix)).sort().reverse();
   const entries: CatalogEntry[] = [];
   for (const name of names) {
     const path = join(backupsDir, name);
     const bytes = (await stat(path)).size;
     const takenAt = archiveDate(name)!;
+    const encrypted = await isEncryptedArchive(path);
+    if (encrypted && !identities) {
+      entries.push({ name, path, bytes, takenAt, manifest: undefined, problem: undefined, encrypted });
+      continue;
+    }
     try {
-      entries.push({ name, path, bytes, takenAt, manifest: parseManifest(await readManifest(path)), problem: undefined });
+      entries.push({ name, path, bytes, takenAt, manifest: parseManifest(await readManifest(path, { identities })), problem: undefined, encrypted });
     } catch (error) {
-      entries.push({ name, path, bytes, takenAt, manifest: undefined, problem: (error as Error).message });
+      entries.push({ name, path, bytes, takenAt, manifest: undefined, problem: (error as Error).message, encrypted });
     }
   }
   return entries;

@@ -47,7 +47,8 @@ async function plan(backupsDir: string, prefix: string, rules: RetentionRules, n
   const candidates = entries.map((e) => ({
     name: e.name,
     takenAt: e.takenAt,
-    damaged: e.manifest === undefined || verifications[e.name]?.ok === false,
+    // An encrypted archive's manifest is unread without the key; that says nothing about damage.
+    damaged: (e.manifest === undefined && !e.encrypted) || verifications[e.name]?.ok === false,
     verified: verifications[e.name]?.ok === true,
   }));
   return { decisions: planRetention(candidates, rules, now), bytes: new Map(entries.map((e) => [e.name, e.bytes])) };

@@ -34,7 +34,7 @@ export async function findSituation(deps: RestoreDeps, options: RestoreOptions):
   const { docker, reporter } = deps;
   const { relocate } = options;
   const configDir = relocate?.configDir ?? resolveConfigDir(deps.profile, deps.source);
-  const envText = await archivedEnv(options.archive);
+  const envText = await archivedEnv(options.archive, options.identities);
   let envMap = parseEnv(envText, STACK_ENV_MEMBER);
   const relocation = relocate ? relocateEnv(deps.profile, envMap, relocate, resolveConfigDir(deps.profile, { environment: deps.source.environment, home: deps.source.home })) : {};
   envMap = { ...envMap, ...relocation };

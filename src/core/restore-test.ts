@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { AgeIdentities } from '../archive/age/keys.ts';
 import type { Profile } from '../config/profile.ts';
 import { runCompose } from '../docker/compose-cli.ts';
 import { removeProject } from '../docker/project-teardown.ts';
@@ -38,7 +39,7 @@ export interface RestoreTestResult {
   warnings: RestoreResult['warnings'];
 }
 
-export async function runRestoreTest(deps: RestoreTestDeps, archive: string): Promise<RestoreTestResult> {
+export async function runRestoreTest(deps: RestoreTestDeps, archive: string, identities?: AgeIdentities): Promise<RestoreTestResult> {
   const { docker, reporter } = deps;
   const id = randomBytes(4).toString('hex');
   const root = join(deps.workRoot, `restore-test-${id}`);
@@ -57,7 +58,7 @@ export async function runRestoreTest(deps: RestoreTestDeps, archive: string): Pr
   try {
     const result = await runRestore(
       { profile: deps.profile, source: { configDir: to.configDir, environment: deps.environment }, docker, reporter, prompter: deps.prompter, signal: deps.signal, starter },
-      { archive, dryRun: false, forceVersion: false, relocate: to },
+      { archive, dryRun: false, forceVersion: false, relocate: to, identities },
     );
     return { project: to.project, seconds: result.seconds, warnings: result.warnings };
   } finally {

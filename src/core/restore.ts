@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { ensureDir } from 'fs-extra/esm';
+import type { AgeIdentities } from '../archive/age/keys.ts';
 import { readArchiveMembers } from '../archive/archive-reader.ts';
 import { writeFileAtomically } from '../archive/atomic-file.ts';
 import type { Component, Difference, RestoreContext, RestoreSituation, RestoreTarget, RestoreTask } from '../components/component.ts';
@@ -38,6 +39,8 @@ export interface RestoreOptions {
   forceVersion: boolean;
   /** Restore as a separate copy (own project and folders) instead of as the archived stack: see relocate.ts. */
   relocate?: Relocation | undefined;
+  /** Keys that open an archive encrypted with age. */
+  identities?: AgeIdentities | undefined;
 }
 
 export interface RestoreDeps {
@@ -93,7 +96,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
 
   const { manifest } = await reporter.step(
     `verify ${options.archive}`,
-    () => validateArchive(options.archive, deps.profile, deps.signal),
+    () => validateArchive(options.archive, deps.profile, deps.signal, options.identities),
     (v) => `${v.members.length} members, checksums match`,
   );
 
@@ -154,7 +157,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     }
     changing = true;
     const expected = new Map(manifest.members.map((m) => [m.name, m]));
-    for await (const member of readArchiveMembers(options.archive, { signal: deps.signal })) {
+    for await (const member of readArchiveMembers(options.archive, { signal: deps.signal, identities: options.identities })) {
       if (member.name === MANIFEST_MEMBER || member.name === STACK_ENV_MEMBER) {
         member.stream.resume();
         await new Promise((r) => member.stream.once('end', r));

@@ -4,6 +4,7 @@
 // (parseManifest), the archive made from a stack of the expected profile,
 // and every member and record belonging to an instance of that profile, of
 // the same kind.
+import type { AgeIdentities } from '../archive/age/keys.ts';
 import { verifyArchive, type VerifiedMember } from '../archive/verify-archive.ts';
 import type { Profile } from '../config/profile.ts';
 import { ArchiveError } from '../errors.ts';
@@ -33,8 +34,8 @@ export function checkAgainstProfile(manifest: Manifest, profile: Profile): void 
   }
 }
 
-export async function validateArchive(path: string, profile: Profile, signal?: AbortSignal): Promise<ValidatedArchive> {
-  const verified = await verifyArchive(path, { signal });
+export async function validateArchive(path: string, profile: Profile, signal?: AbortSignal, identities?: AgeIdentities): Promise<ValidatedArchive> {
+  const verified = await verifyArchive(path, { signal, identities });
   const manifest = parseManifest(JSON.stringify(verified.manifest));
   checkAgainstProfile(manifest, profile);
   return { manifest, members: verified.members };

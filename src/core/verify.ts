@@ -3,7 +3,8 @@
 // --restore-test also that it restores (into a throwaway copy). The result
 // is recorded beside the archives for `list`, `prune` and `check`.
 import { basename, dirname, resolve } from 'node:path';
-import { ArchiveError, MismatchError, OperationError, StackError, UsageError } from '../errors.ts';
+import type { AgeIdentities } from '../archive/age/keys.ts';
+import { ArchiveError, IdentityMismatchError, MismatchError, OperationError, StackError, UsageError } from '../errors.ts';
 import { runRestoreTest, type RestoreTestDeps, type RestoreTestResult } from './restore-test.ts';
 import { validateArchive } from './validate-archive.ts';
 import { recordVerification, type VerificationRecord, type VerifyMode } from './verification-record.ts';
@@ -20,6 +21,8 @@ export interface VerifyOptions {
   restoreTest: boolean;
   /** Where the restore test's scratch folder goes. */
   workRoot: string | undefined;
+  /** Keys that open an archive encrypted with age. */
+  identities?: AgeIdentities | undefined;
 }
 
 export interface VerifyResult {
@@ -41,6 +44,8 @@ export interface VerifyResult {
  * are not recorded; a restore that cannot load or prove the data is a failure.
  */
 function failsTheArchive(error: unknown): boolean {
+  // A key that does not fit says nothing about the archive.
+  if (error instanceof IdentityMismatchError) return false;
   return error instanceof ArchiveError || error instanceof MismatchError || error instanceof OperationError || error instanceof StackError;
 }
 
@@ -60,12 +65,12 @@ export async function runVerify(deps: VerifyDeps, options: VerifyOptions): Promi
   try {
     const { manifest, members } = await deps.reporter.step(
       `verify ${archive}`,
-      () => validateArchive(archive, deps.profile, deps.signal),
+      () => validateArchive(archive, deps.profile, deps.signal, options.identities),
       (v) => `${v.members.length} members, checksums match, every member has its component`,
     );
     let restoreTest: RestoreTestResult | undefined;
     if (options.restoreTest) {
-      restoreTest = await runRestoreTest({ ...deps, workRoot: options.workRoot! }, archive);
+      restoreTest = await runRestoreTest({ ...deps, workRoot: options.workRoot! }, archive, options.identities);
     }
     await record({ ok: true });
     return {

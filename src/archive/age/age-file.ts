@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { ArchiveError } from '../../errors.ts';
+import { ArchiveError, IdentityMismatchError } from '../../errors.ts';
 import type { ByteSource } from '../byte-source.ts';
 import { AGE_MAGIC, buildHeader, decodeBase64, encodeBase64, parseHeader } from './header.ts';
 import type { AgeIdentities, AgeRecipients } from './keys.ts';
@@ -72,7 +72,7 @@ export async function* openAgeFile(source: ByteSource, identities: AgeIdentities
   const header = await parseHeader(source);
   const fileKey = findFileKey(header.stanzas, identities);
   if (!fileKey) {
-    throw new ArchiveError(`no identity in ${identities.file} opens ${what}: it was encrypted to other recipients, or its header is damaged`, {
+    throw new IdentityMismatchError(`no identity in ${identities.file} opens ${what}: it was encrypted to other recipients, or its header is damaged`, {
       hint: 'give the identity file whose public key was among the recipients at backup time',
     });
   }

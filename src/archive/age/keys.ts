@@ -98,16 +98,3 @@ export async function loadIdentities(file: string): Promise<AgeIdentities> {
   }
   return parseIdentities(await readKeyFile(file, 'age identity'), file);
 }
-
-/**
- * The file a flag names, else the setting in the process environment, else
- * in the stack's .env; undefined when none names one.
- */
-export function keyFileSetting(flag: string | undefined, setting: string, ...sources: (Record<string, string | undefined> | undefined)[]): string | undefined {
-  if (flag) return flag;
-  for (const source of sources) {
-    const value = source?.[setting];
-    if (value) return value;
-  }
-  return undefined;
-}

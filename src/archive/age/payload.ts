@@ -31,7 +31,8 @@ function chunkNonce(counter: number, last: boolean): Buffer {
 export class PayloadSealer {
   readonly #key: Buffer;
   #counter = 0;
-  #held: Buffer[] = [];
+  // Copied in: callers reuse the buffers they push.
+  readonly #held = Buffer.allocUnsafe(CHUNK_BYTES);
   #heldBytes = 0;
 
   /** `start` (the payload nonce) goes first into the file. */
@@ -47,10 +48,9 @@ export class PayloadSealer {
     const out: Buffer[] = [];
     for (let offset = 0; offset < data.length; ) {
       if (this.#heldBytes === CHUNK_BYTES) out.push(this.#seal(false));
-      const take = Math.min(CHUNK_BYTES - this.#heldBytes, data.length - offset);
-      this.#held.push(data.subarray(offset, offset + take));
-      this.#heldBytes += take;
-      offset += take;
+      const copied = data.copy(this.#held, this.#heldBytes, offset, offset + Math.min(CHUNK_BYTES - this.#heldBytes, data.length - offset));
+      this.#heldBytes += copied;
+      offset += copied;
     }
     return out;
   }
@@ -61,11 +61,9 @@ export class PayloadSealer {
   }
 
   #seal(last: boolean): Buffer {
-    // Copied: the caller may reuse the buffers it pushed.
-    const plaintext = Buffer.concat(this.#held, this.#heldBytes);
-    this.#held = [];
+    const sealed = aeadSeal(this.#key, chunkNonce(this.#counter++, last), this.#held.subarray(0, this.#heldBytes));
     this.#heldBytes = 0;
-    return aeadSeal(this.#key, chunkNonce(this.#counter++, last), plaintext);
+    return sealed;
   }
 }
 
