@@ -8,6 +8,7 @@ import type { RunFacts } from '../core/run-report.ts';
 import type { Codec } from '../archive/codec.ts';
 import { EngineClient } from '../docker/client.ts';
 import { UsageError } from '../errors.ts';
+import { backupRecipients } from './age-options.ts';
 import type { CommandRunner } from './runner.ts';
 import { addCopyOptions, copyAfterBackup, type CopyFlags, planCopies } from './backup-copies.ts';
 import { renderCopies } from './copy-command.ts';
@@ -46,6 +47,8 @@ interface BackupFlags extends RetentionFlags, CopyFlags {
   without?: string[];
   with?: string[];
   thenPrune: boolean;
+  encrypt: boolean;
+  recipients?: string;
 }
 
 export function registerBackup(program: Command, run: CommandRunner): void {
@@ -60,6 +63,8 @@ export function registerBackup(program: Command, run: CommandRunner): void {
       'leave these component instances out of the archive (e.g. an index the application rebuilds from its database); the manifest says so',
     )
     .option('--with <id...>', 'take in instances the profile leaves out by default (its backupWithout)')
+    .option('--encrypt', 'encrypt the archive with age (…tar.zst.age) to the recipients of --recipients or $HOSSADM_AGE_RECIPIENTS', false)
+    .option('--recipients <file>', 'file of age public keys (age1… lines) to encrypt to; implies --encrypt')
     .option('--then-prune', 'once the backup has succeeded, prune with the --keep-* rules (a failed backup prunes nothing)', false);
   addRetentionOptions(command, ' (with --then-prune)');
   addCopyOptions(command);
@@ -79,9 +84,10 @@ export function registerBackup(program: Command, run: CommandRunner): void {
       for (const id of opts.with ?? []) {
         if (!config.components.some((c) => c.id === id)) throw new UsageError(`--with ${id}: the ${config.profile.name} profile has no component "${id}"`);
       }
+      const encryptTo = await backupRecipients(opts, session.source.environment, config);
       const result = await runBackup(
         { config, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal, toolVersion },
-        { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun, without },
+        { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun, without, encryptTo },
       );
       const copies = result.dryRun ? [] : await copyAfterBackup(session, copying, result.archive!, signal);
       const facts = backupFacts(result);

@@ -20,6 +20,8 @@ export function renderTable(rows: readonly BackupRow[], backupsDir: string): str
   const cells = rows.map((r) => {
     const common = [r.name, r.takenAt.slice(0, 19).replace('T', ' '), formatBytes(r.bytes)];
     if (r.problem) return [...common, `UNREADABLE: ${r.problem}`];
+    // The manifest is inside the encryption; the host holds no key to read it.
+    if (r.encrypted && r.components.length === 0) return [...common, '-', 'encrypted (age)', '-', verified(r)];
     return [...common, r.stackVersion ?? '?', r.components.join(','), r.consistency ?? '?', verified(r)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.filter((c) => c.length === header.length).map((c) => c[i]!.length)));

@@ -8,6 +8,8 @@ import { loadStackConfig } from '../config/stack-config.ts';
 import { EngineClient } from '../docker/client.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import type { Session } from './options.ts';
+import type { AgeIdentities } from '../archive/age/keys.ts';
+import { IDENTITY_OPTION_HELP, archiveIdentities } from './age-options.ts';
 import type { CommandRunner } from './runner.ts';
 import { downloadFolder, fetchArchive, isTargetUrl } from './target-archive.ts';
 
@@ -19,10 +21,10 @@ function render(result: RestoreResult): string {
   ].join('\n');
 }
 
-async function chooseArchive(session: Session): Promise<string> {
+async function chooseArchive(session: Session, identities: AgeIdentities | undefined): Promise<string> {
   const config = await loadStackConfig(session.profile, session.source).catch(() => undefined);
   if (!config) throw new UsageError('name the archive to restore (no stack configuration here to find backups in)');
-  const entries = (await listArchives(config.backupsDir, config.profile.archivePrefix)).filter((e) => e.manifest);
+  const entries = (await listArchives(config.backupsDir, config.profile.archivePrefix, identities)).filter((e) => e.manifest);
   if (entries.length === 0) throw new ConfigError(`no backups in ${config.backupsDir}`, { hint: 'name the archive to restore' });
   return session.prompter.select(
     'Which backup should be restored?',
@@ -45,12 +47,18 @@ export function registerRestore(program: Command, run: CommandRunner): void {
     .description('restore the stack from an archive, on a fresh host or over the running stack, and prove the result')
     .option('--dry-run', 'validate the archive, print the plan and change nothing', false)
     .option('--force-version', 'restore even if stack or engine versions differ from the archive (warns)', false)
-    .action((archive: string | undefined, opts: { dryRun: boolean; forceVersion: boolean }) =>
+    .option('--identity <file>', IDENTITY_OPTION_HELP)
+    .action((archive: string | undefined, opts: { dryRun: boolean; forceVersion: boolean; identity?: string }) =>
       run(async (session, signal) => {
-        const path = !archive ? await chooseArchive(session) : isTargetUrl(archive) ? await fetchRemote(session, archive, signal) : resolve(archive);
+        const identities = await archiveIdentities(opts.identity, session);
+        const path = !archive
+          ? await chooseArchive(session, identities)
+          : isTargetUrl(archive)
+            ? await fetchRemote(session, archive, signal)
+            : resolve(archive);
         const result = await runRestore(
           { profile: session.profile, source: session.source, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal },
-          { archive: path, dryRun: opts.dryRun, forceVersion: opts.forceVersion },
+          { archive: path, dryRun: opts.dryRun, forceVersion: opts.forceVersion, identities },
         );
         return { json: result, text: render(result) };
       }),

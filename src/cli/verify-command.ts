@@ -11,6 +11,7 @@ import { runVerify, type VerifyResult } from '../core/verify.ts';
 import { loadStackConfig, type StackConfig } from '../config/stack-config.ts';
 import { EngineClient } from '../docker/client.ts';
 import { ConfigError, UsageError } from '../errors.ts';
+import { IDENTITY_OPTION_HELP, archiveIdentities } from './age-options.ts';
 import type { CommandRunner } from './runner.ts';
 import { fetchArchive, isTargetUrl } from './target-archive.ts';
 
@@ -52,7 +53,8 @@ export function registerVerify(program: Command, run: CommandRunner): void {
     .description('check an archive without touching the stack (checksums, manifest, components); --restore-test also restores it into a throwaway copy')
     .option('--restore-test', 'restore into a throwaway copy (own project, network, volumes, folders), prove it, remove it', false)
     .option('--work-dir <dir>', 'where the restore test puts its copy (default: BACKUP_ROOT/.restore-test)')
-    .action((archive: string, opts: { restoreTest: boolean; workDir?: string }) =>
+    .option('--identity <file>', IDENTITY_OPTION_HELP)
+    .action((archive: string, opts: { restoreTest: boolean; workDir?: string; identity?: string }) =>
       run(async (session, signal) => {
         // Plain verification needs no stack: an archive copied to another machine can be checked too.
         const config = await loadStackConfig(session.profile, session.source).catch(() => undefined);
@@ -75,6 +77,7 @@ export function registerVerify(program: Command, run: CommandRunner): void {
               archive: path,
               restoreTest: opts.restoreTest,
               workRoot: opts.workDir ? resolve(opts.workDir) : config && join(config.backupRoot, '.restore-test'),
+              identities: await archiveIdentities(opts.identity, session),
             },
           );
           return { json: result, text: render(result) };
