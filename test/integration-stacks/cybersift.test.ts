@@ -7,10 +7,11 @@
 // run before anything changes. One stack serves the whole file.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import parsePrometheus from 'parse-prometheus-text-format';
 import { asText } from '../../src/components/redis/resp.ts';
 import { EngineClient } from '../../src/docker/client.ts';
 import { projectContainers } from '../../src/docker/compose-services.ts';
@@ -19,6 +20,7 @@ import { layoutOf } from '../integration/archive-mutations.ts';
 import { rewriteArchive } from '../integration/archive-rewrite.ts';
 import { hossadm, hossadmOk } from '../integration/hossadm-support.ts';
 import { changedKeys, runStack, stackOk } from '../integration/stack-support.ts';
+import { startReceiver } from '../support/webhook-receiver.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'hossadm-cybersift-'));
 const dir = join(root, 'cybersift');
@@ -34,6 +36,15 @@ const stack = (verb: string) => stackOk(['--stack', 'cybersift', verb, '--dir', 
 const tool = (args: string[]) => hossadm(['--profile', 'cybersift', '--config-dir', dir, ...args], env);
 const toolOk = (args: string[]) => hossadmOk(['--profile', 'cybersift', '--config-dir', dir, ...args], env);
 const fingerprint = () => stack('fingerprint');
+/** The path part of a webhook URL, a secret like a healthchecks.io check's UUID. */
+const SECRET = 'f00d-ca11-5ecret';
+const metricsFile = join(root, 'hossadm.prom');
+
+/** This stack's backup series of one gauge in the metrics file, read by a Prometheus text-format parser. */
+async function backupMetric(name: string): Promise<string | undefined> {
+  const families = parsePrometheus(await readFile(metricsFile, 'utf8'));
+  return families.find((f) => f.name === name)?.metrics.find((m) => m.labels?.stack === project && m.labels.command === 'backup')?.value;
+}
 
 async function containerStates(): Promise<string[]> {
   return (await projectContainers(docker, project)).map((c) => `${c.service}:${c.state}`).sort();
@@ -99,16 +110,40 @@ test('in place: keys written after the backup are gone, also from the append-onl
 });
 
 test('a hot backup while the stand-in writes: the restored Redis is one point in time and the manifest says live', async () => {
+  // The same run prunes after itself (an older archive goes, the two newest stay) and reports to a webhook and a metrics file.
+  const older = join(dirname(archive), 'cybersift-backup-20200101T000000Z.tar.zst');
+  await copyFile(archive, older);
+  const hook = await startReceiver();
   await setCyberSiftWriting(ctx, true);
   let hot: string;
+  let pruned: string[] = [];
   try {
     await new Promise((r) => setTimeout(r, 3000));
-    const run = await toolOk(['backup', '--yes', '--hot', '--json']);
-    hot = (JSON.parse(run.stdout) as { archive: string }).archive;
+    const reports = ['--notify', `${hook.origin}/${SECRET}`, '--notify-success', '--metrics-file', metricsFile];
+    const run = await toolOk(['backup', '--yes', '--hot', '--json', '--then-prune', '--keep-last', '2', ...reports]);
+    const result = JSON.parse(run.stdout) as { archive: string; pruned: { removed: { name: string }[] } };
+    hot = result.archive;
+    pruned = result.pruned.removed.map((a) => a.name);
+    assert.doesNotMatch(run.stdout + run.stderr, new RegExp(SECRET), 'the webhook URL is not shown');
     await new Promise((r) => setTimeout(r, 1000));
   } finally {
     await setCyberSiftWriting(ctx, false);
+    await hook.close();
   }
+  assert.deepEqual(pruned, [basename(older)]);
+  await assert.rejects(stat(older), 'pruned');
+  await stat(archive);
+  assert.deepEqual(
+    hook.pings.map((p) => `${p.path} ${p.body.event}`),
+    [`/${SECRET}/start start`, `/${SECRET} success`],
+  );
+  const bytes = (await stat(hot)).size;
+  assert.equal(hook.pings[1]!.body.archive, basename(hot));
+  assert.equal(hook.pings[1]!.body.bytes, bytes);
+  assert.equal(await backupMetric('hossadm_last_exit_code'), '0');
+  assert.equal(await backupMetric('hossadm_archive_bytes'), String(bytes));
+  assert.equal(await backupMetric('hossadm_archive_members'), '6');
+  assert.equal(await backupMetric('hossadm_downtime_seconds'), '0', 'a hot backup stops nothing');
   const manifest = await manifestOf(hot);
   assert.equal(manifest.consistency.mode, 'hot');
   assert.equal(manifest.components.cache!.live, true);
@@ -128,8 +163,11 @@ test('a wrong Redis password is refused at pre-flight by backup and restore, bef
   const envPath = join(dir, '.env');
   const text = await readFile(envPath, 'utf8');
   await writeFile(envPath, text.replace(`REDIS_PASSWORD=${ctx.env.REDIS_PASSWORD}`, 'REDIS_PASSWORD=not-the-redis-password'));
+  const hook = await startReceiver();
+  const lastSuccess = await backupMetric('hossadm_last_success_timestamp_seconds');
   try {
-    for (const args of [['backup', '--yes'], ['restore', '--yes', archive]]) {
+    const reports = ['--notify', `${hook.origin}/${SECRET}`, '--metrics-file', metricsFile];
+    for (const args of [['backup', '--yes', ...reports], ['restore', '--yes', archive]]) {
       const run = await tool(args);
       assert.equal(run.code, 6, `${args[0]}: ${run.stderr}`);
       assert.match(run.stderr, /Redis of redis refused the password of cache \(WRONGPASS\)/);
@@ -138,7 +176,18 @@ test('a wrong Redis password is refused at pre-flight by backup and restore, bef
     }
   } finally {
     await writeFile(envPath, text, { mode: 0o600 });
+    await hook.close();
   }
+  // The failed backup: one failure ping after its start, with the exit code and the one line; the metrics keep the last success.
+  assert.deepEqual(
+    hook.pings.map((p) => `${p.path} ${p.body.event} ${p.body.exitCode ?? ''}`),
+    [`/${SECRET}/start start `, `/${SECRET}/fail fail 6`],
+  );
+  assert.match(String(hook.pings[1]!.body.error), /refused the password of cache \(WRONGPASS\)/);
+  assert.doesNotMatch(JSON.stringify(hook.pings), /not-the-redis-password/);
+  assert.equal(await backupMetric('hossadm_last_exit_code'), '6');
+  assert.ok(lastSuccess && lastSuccess !== '0');
+  assert.equal(await backupMetric('hossadm_last_success_timestamp_seconds'), lastSuccess);
   assert.deepEqual(await containerStates(), RUNNING);
   assert.deepEqual(changedKeys(now, await fingerprint()), [], 'refused runs change nothing');
 });
