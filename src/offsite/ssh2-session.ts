@@ -26,7 +26,9 @@ function classify(error: unknown, what: string): SessionError {
   const e = error as Error & { code?: unknown; level?: string };
   const message = `${what}: ${e.message}`;
   if (e.level === 'client-authentication') return new SessionError(e.message, 'auth', { cause: error });
-  if ((e.level && TRANSIENT_LEVELS.has(e.level)) || e.code === NO_CONNECTION || e.code === CONNECTION_LOST || e.message === 'No response from server' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code))) {
+  // A port that accepts and closes at once: a proxy in front of a server still starting.
+  const cutShort = e.message === 'Connection lost before handshake';
+  if ((e.level && TRANSIENT_LEVELS.has(e.level)) || cutShort || e.code === NO_CONNECTION || e.code === CONNECTION_LOST || e.message === 'No response from server' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code))) {
     return new SessionError(message, 'transient', { cause: error });
   }
   if (e.code === NO_SUCH_FILE) return new SessionError(message, 'missing', { cause: error });
@@ -173,16 +175,19 @@ export function openSsh2Session(location: SftpLocation, settings: SftpSettings, 
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     let refusal: SessionError | undefined;
+    let settled = false;
+    // ssh2 may report more than one error for one failed connection; the first decides.
     const fail = (error: unknown) => {
-      client.removeAllListeners('ready');
+      if (settled) return;
+      settled = true;
       client.end();
       reject(refusal ?? classify(error, `connect to ${name}`));
     };
-    client.once('error', fail);
+    client.on('error', fail);
     client.once('ready', () => {
       client.sftp((error, sftp) => {
         if (error) return fail(error);
-        client.removeListener('error', fail);
+        settled = true;
         resolve(new Ssh2Session(client, sftp));
       });
     });
