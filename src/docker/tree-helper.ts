@@ -82,30 +82,27 @@ printf 'xattrs %s %s\\n' "$(wc -l < "$list")" "$(sha256sum < "$list" | cut -c1-1
 rm -f "$list"
 `;
 
-// $1: folder; $2: pipe to write the tar to; $3..: entries (default ".").
-// Exit 1 of GNU tar means a file changed while it was read (a live copy):
-// the copy is still whole, and the record says it was live.
-const GNU_TAR_OUT_SCRIPT = `
-set -e
-dir="$1"; out="$2"; shift 2
-[ "$#" -gt 0 ] || set -- .
-stat -c 'owner %u:%g %a' "$dir"
-${COUNT_SCRIPT.replace('cd "$1"; shift', 'cd "$dir"')}
-${XATTR_COUNT}
-tar --create --file="$out" --xattrs --xattrs-include='*' --numeric-owner --sparse --one-file-system -- "$@" || [ "$?" -eq 1 ]
-`;
+/** A script with one of its lines replaced; refuses to build a script that silently kept the old line. */
+function swapLine(script: string, line: string, replacement: string): string {
+  if (!script.includes(line)) throw new Error(`tree-helper: script has no line ${line}`);
+  return script.replace(line, replacement);
+}
 
-// $1: folder to fill; $2: pipe to read the tar from; $3..: entries to remove first (default: everything).
-const GNU_TAR_IN_SCRIPT = `
-set -e
-dir="$1"; in="$2"; shift 2
-mkdir -p "$dir"
-cd "$dir"
-if [ "$#" -gt 0 ]; then rm -rf -- "$@"; else find . -xdev -mindepth 1 -maxdepth 1 -exec rm -rf {} +; fi
-{ tar --extract --file=- --xattrs --xattrs-include='*' --numeric-owner --same-owner --same-permissions; cat > /dev/null; } < "$in"
-${COUNT_SCRIPT.replace('cd "$1"; shift', '')}
-${XATTR_COUNT}
-`;
+// TAR_OUT_SCRIPT with GNU tar. Exit 1 of GNU tar means a file changed while
+// it was read (a live copy): the copy is still whole, and the record says it
+// was live.
+const GNU_TAR_OUT_SCRIPT = swapLine(
+  TAR_OUT_SCRIPT,
+  'tar -c -f "$out" "$@"',
+  `${XATTR_COUNT}tar --create --file="$out" --xattrs --xattrs-include='*' --numeric-owner --sparse --one-file-system -- "$@" || [ "$?" -eq 1 ]`,
+);
+
+// TAR_IN_SCRIPT with GNU tar, as root: owners, modes and attributes as archived.
+const GNU_TAR_IN_SCRIPT = `${swapLine(
+  TAR_IN_SCRIPT,
+  '{ tar -x -f - --numeric-owner; cat > /dev/null; } < "$in"',
+  `{ tar --extract --file=- --xattrs --xattrs-include='*' --numeric-owner --same-owner --same-permissions; cat > /dev/null; } < "$in"`,
+)}${XATTR_COUNT}`;
 
 // $1: folder; $2..: entries to count (default: everything below $1).
 const GNU_COUNT_SCRIPT = `${COUNT_SCRIPT}${XATTR_COUNT}`;

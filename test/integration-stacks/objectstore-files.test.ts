@@ -20,6 +20,7 @@ import { EngineClient } from '../../src/docker/client.ts';
 import { runCompose } from '../../src/docker/compose-cli.ts';
 import { projectContainers } from '../../src/docker/compose-services.ts';
 import { hossadm, hossadmOk } from '../integration/hossadm-support.ts';
+import { timed as timedIn } from '../integration/stack-support.ts';
 import { writeWithMemberDamaged } from '../support/damaged-archive.ts';
 
 const docker = new EngineClient();
@@ -83,14 +84,7 @@ const tool = (args: string[]) => hossadm(['--config-dir', conf, ...args], {});
 const toolOk = (args: string[]) => hossadmOk(['--config-dir', conf, ...args], {});
 const times: Record<string, number> = {};
 
-async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    return await work();
-  } finally {
-    times[name] = Math.round((Date.now() - started) / 100) / 10;
-  }
-}
+const timed = <T>(name: string, work: () => Promise<T>) => timedIn(times, name, work);
 
 async function server() {
   const found = (await projectContainers(docker, project)).find((c) => c.service === 's3');

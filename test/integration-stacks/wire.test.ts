@@ -17,7 +17,7 @@ import { withCluster, withS3 } from '../../compose/driver/wire/data.ts';
 import { EngineClient } from '../../src/docker/client.ts';
 import { projectContainers } from '../../src/docker/compose-services.ts';
 import { hossadm, hossadmOk } from '../integration/hossadm-support.ts';
-import { changedKeys, runStack, stackOk } from '../integration/stack-support.ts';
+import { changedKeys, runStack, stackOk, timed as timedIn } from '../integration/stack-support.ts';
 import { writeWithMemberDamaged } from '../support/damaged-archive.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'hossadm-wire-'));
@@ -49,14 +49,7 @@ async function ringUp(): Promise<number> {
   return out.split('\n').filter((l) => l.startsWith('UN ')).length;
 }
 
-async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    return await work();
-  } finally {
-    times[name] = Math.round((Date.now() - started) / 100) / 10;
-  }
-}
+const timed = <T>(name: string, work: () => Promise<T>) => timedIn(times, name, work);
 
 before(async () => {
   await timed('up', () => stack('up'));

@@ -37,6 +37,16 @@ export function runChild(command: string, args: readonly string[], env: Record<s
   });
 }
 
+/** Runs `work` and notes how long it took, in seconds to one decimal, under `name` in `times`, also when it fails. */
+export async function timed<T>(times: Record<string, number>, name: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    times[name] = Math.round((Date.now() - started) / 100) / 10;
+  }
+}
+
 /** Fails with the driver's own output, which says what went wrong. */
 export async function stackOk(args: readonly string[], env: Record<string, string>): Promise<string> {
   const run = await runStack(args, env);
