@@ -88,8 +88,17 @@ export async function downloadArchive(target: Target, name: string, folder: stri
     await reporter.step(`download ${name} from ${target.url}`, async (handle) => {
       const body = await target.get(name, signal);
       let received = 0;
-      body.on('data', (chunk: Buffer) => handle.progress((received += chunk.length)));
-      await pipeline(body, file.handle.createWriteStream({ autoClose: false }), signal ? { signal } : {});
+      // Written through the handle itself: a stream made on it would keep the handle from closing.
+      await pipeline(
+        body,
+        async (source: AsyncIterable<Buffer>) => {
+          for await (const chunk of source) {
+            await file.handle.write(chunk);
+            handle.progress((received += chunk.length));
+          }
+        },
+        signal ? { signal } : {},
+      );
     });
     await file.commit();
   } catch (error) {

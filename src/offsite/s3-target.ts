@@ -102,10 +102,13 @@ export class S3Target implements Target {
     const refusal = REFUSALS[code];
     const tlsCode = (error as { code?: string }).code;
     if (refusal) {
+      const keys = 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or HOSSADM_S3_CREDENTIALS_FILE)';
       const hint =
         code === 'NoSuchBucket'
           ? 'create the bucket, or correct the target'
-          : 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or HOSSADM_S3_CREDENTIALS_FILE), HOSSADM_S3_ENDPOINT and the bucket policy';
+          : code === 'AccessDenied' && /^(list|read|delete) /.test(what)
+            ? `list, read and delete need other keys than write-only backup keys: set ${keys} to keys the bucket policy lets list, get and delete`
+            : `check ${keys}, HOSSADM_S3_ENDPOINT and the bucket policy`;
       return new ConfigError(`${this.url}: cannot ${what}: ${refusal} (${code})`, { hint, cause: error });
     }
     if (tlsCode && TLS.has(tlsCode)) {
