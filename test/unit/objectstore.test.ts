@@ -204,18 +204,20 @@ test('objectstore files: the settings of each mode, a service, one of volume and
 const setXattr = (file: string, name: string, value: string) => execFileSync('setfattr', ['-n', name, '-v', value, file]);
 const xattrsOf = (dir: string) => execFileSync('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '--absolute-names', '.'], { cwd: dir }).toString();
 
-async function filesSample(t: TestContext, extraEnv: Record<string, string> = {}) {
+/** A server whose data is the volume `data`, or (inFolder) the host folder <STACK_DIR>/objects. */
+async function filesSample(t: TestContext, extraEnv: Record<string, string> = {}, inFolder = false) {
+  const where = inFolder ? { folder: '${STACK_DIR}/objects' } : { volume: 'data' };
   const profile = validateProfile({
     name: 'objects', configDirVariable: 'STACK_DIR', defaultConfigDir: '~/stack', defaultProject: 'objects', versionVariable: 'STACK_VERSION',
     backupRootDefault: '${STACK_DIR}/backup', helperImage: 'busybox',
-    components: [{ id: 'objects', kind: 'objectstore', config: { mode: 'files', service: 'objectstore', volume: 'data', image: 'gnutar' } }],
+    components: [{ id: 'objects', kind: 'objectstore', config: { mode: 'files', service: 'objectstore', ...where, image: 'gnutar' } }],
   });
-  const stack = await buildStack(t, () => ({
+  const stack = await buildStack(t, (root) => ({
     profile, project: 'objects', env: { COMPOSE_PROJECT_NAME: 'objects', STACK_VERSION: '1', ...extraEnv },
-    services: [{ service: 'objectstore', volumes: { '/data': 'data' } }, { service: 'brig' }],
+    services: [{ service: 'objectstore', ...(inFolder ? { binds: { '/data': join(root, 'stack', 'objects') } } : { volumes: { '/data': 'data' } }) }, { service: 'brig' }],
   }));
   stack.docker.images.add('gnutar');
-  const data = stack.volumePath('data');
+  const data = inFolder ? join(stack.configDir, 'objects') : stack.volumePath('data');
   await mkdir(join(data, 'assets', 'odd'), { recursive: true });
   await writeFile(join(data, 'assets', 'with space.txt'), 'spaces');
   await writeFile(join(data, 'assets', 'odd', 'ファイル.bin'), Buffer.from([0, 1, 2, 255]));
@@ -251,6 +253,18 @@ test('objectstore files: the data volume comes back with every extended attribut
   setXattr(join(data, 'assets', 'with space.txt'), 'user.content-type', 'text/html');
   const recount = component.restore({ config, docker: stack.docker, reporter: stack.reporter, runId: 'recount', signal: new AbortController().signal, containers: [], situation: 'in-place', record, pipeDir: join(stack.root, 'pipes'), forceVersion: false });
   assert.deepEqual(compareFingerprints('objects', record.fingerprint, await recount.fingerprint()).map((d) => d.key), ['data.xattrHash']);
+});
+
+test('objectstore files: a bind-mounted host folder, gone entirely, comes back on a fresh host with its attributes', async (t) => {
+  const { stack, config, component, data } = await filesSample(t, {}, true);
+  assert.deepEqual(component.hostPaths(), [{ what: 'the objects data folder', path: data }]);
+  assert.equal(component.restoresInto('objects/data.tar'), 'host-folder');
+  const before = xattrsOf(data);
+  const { archive, record } = await backup(stack, config, component);
+  await rm(data, { recursive: true, force: true });
+  const task = await restore(stack, config, component, archive, record, 'fresh');
+  assert.equal(xattrsOf(data), before);
+  assert.deepEqual(compareFingerprints('objects', record.fingerprint, await task.fingerprint()), []);
 });
 
 test('objectstore files: a stack that keeps the server running, or a host without the image, is refused before anything is copied', async (t) => {
