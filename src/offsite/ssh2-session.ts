@@ -89,12 +89,15 @@ class Ssh2Session implements SftpSession {
 
   async sync(handle: RemoteHandle): Promise<void> {
     this.alive();
-    try {
-      await call<void>('fsync', (done) => this.sftp.ext_openssh_fsync(handle as Buffer, (error) => done(error)));
-    } catch (error) {
-      // A server without fsync@openssh.com still has the bytes; the read-back proves them.
-      if (!/not supported/i.test((error as Error).message) && (error as SessionError).kind !== 'failure') throw error;
-    }
+    // ssh2 throws at once when the server lacks fsync@openssh.com; the
+    // bytes are there all the same, and the read-back proves them.
+    await call<void>('fsync', (done) => {
+      try {
+        this.sftp.ext_openssh_fsync(handle as Buffer, (error) => done(error));
+      } catch {
+        done(null);
+      }
+    });
   }
 
   close(handle: RemoteHandle): Promise<void> {
@@ -141,13 +144,22 @@ class Ssh2Session implements SftpSession {
 
   async rename(from: string, to: string): Promise<void> {
     this.alive();
+    // ssh2 throws at once when the server lacks posix-rename@openssh.com.
+    let atomic = true;
     try {
-      await call<void>(`rename ${from}`, (done) => this.sftp.ext_openssh_rename(from, to, (error) => done(error)));
-      return;
+      await call<void>(`rename ${from}`, (done) => {
+        try {
+          this.sftp.ext_openssh_rename(from, to, (error) => done(error));
+        } catch {
+          atomic = false;
+          done(null);
+        }
+      });
     } catch (error) {
-      const e = error as SessionError;
-      if (!/not supported/i.test(e.message) && (e.cause as { code?: unknown })?.code !== OP_UNSUPPORTED) throw error;
+      if (((error as SessionError).cause as { code?: unknown })?.code !== OP_UNSUPPORTED) throw error;
+      atomic = false;
     }
+    if (atomic) return;
     // Plain SFTP rename refuses to replace; the final name goes first, so
     // for a moment the archive is under neither name (never half of it).
     await this.remove(to);
