@@ -7,7 +7,7 @@
 // run before anything changes. One stack serves the whole file.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,6 +21,7 @@ import { rewriteArchive } from '../integration/archive-rewrite.ts';
 import { hossadm, hossadmOk } from '../integration/hossadm-support.ts';
 import { changedKeys, runStack, stackOk } from '../integration/stack-support.ts';
 import { startReceiver } from '../support/webhook-receiver.ts';
+import { ageDecrypt, ageKeygen } from '../support/age-cli.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'hossadm-cybersift-'));
 const dir = join(root, 'cybersift');
@@ -31,6 +32,7 @@ const RUNNING = ['cybersift:running', 'elasticsearch:running', 'redis:running'];
 let ctx: CyberSiftContext;
 let seeded: string;
 let archive: string;
+let encrypted: string;
 
 const stack = (verb: string) => stackOk(['--stack', 'cybersift', verb, '--dir', dir], env);
 const tool = (args: string[]) => hossadm(['--profile', 'cybersift', '--config-dir', dir, ...args], env);
@@ -44,6 +46,20 @@ const metricsFile = join(root, 'hossadm.prom');
 async function backupMetric(name: string): Promise<string | undefined> {
   const families = parsePrometheus(await readFile(metricsFile, 'utf8'));
   return families.find((f) => f.name === name)?.metrics.find((m) => m.labels?.stack === project && m.labels.command === 'backup')?.value;
+}
+
+let keys: { dir: string; identity: string; other: string; recipients: string } | undefined;
+
+/** Two key pairs made once by age-keygen: the one the backup is encrypted to, and another. */
+async function ageKeys(): Promise<{ dir: string; identity: string; other: string; recipients: string }> {
+  if (keys) return keys;
+  const keyDir = join(root, 'age');
+  await mkdir(keyDir);
+  const [backup, other] = [await ageKeygen(keyDir, 'backup'), await ageKeygen(keyDir, 'other')];
+  const recipients = join(keyDir, 'recipients.txt');
+  await writeFile(recipients, `# who can read the backups\n${backup.recipient}\n`);
+  keys = { dir: keyDir, identity: backup.identityFile, other: other.identityFile, recipients };
+  return keys;
 }
 
 async function containerStates(): Promise<string[]> {
@@ -216,4 +232,68 @@ test('a Redis major skew and a damaged Redis member are refused before anything 
   assert.deepEqual(await containerStates(), RUNNING);
   assert.deepEqual(changedKeys(now, await fingerprint()), [], 'refused runs change nothing');
   await withRedis(ctx, async (redis) => assert.equal(asText((await redis.call('CONFIG', 'GET', 'appendonly') as Buffer[])[1]!), 'yes'));
+});
+
+test('an encrypted backup holds no plaintext, the age CLI opens it into an archive verify accepts, and restore with the identity brings the stack back', async () => {
+  const before = await fingerprint();
+  const keys = await ageKeys();
+  const run = await toolOk(['backup', '--yes', '--json', '--recipients', keys.recipients]);
+  encrypted = (JSON.parse(run.stdout) as { archive: string }).archive;
+  assert.match(encrypted, /\/cybersift-backup-\d{8}T\d{6}Z\.tar\.zst\.age$/);
+  assert.match(run.stderr, /members checked while encrypted, checksums match; ciphertext re-read, sha256 matches/);
+  const bytes = await readFile(encrypted);
+  assert.equal(bytes.subarray(0, 22).toString(), 'age-encryption.org/v1\n');
+  for (const plaintext of ['manifest.json', 'stack.env', 'dump.rdb', 'repository.tar', 'cybersift', 'redis', 'elasticsearch', 'models', 'flows', project]) {
+    assert.equal(bytes.includes(plaintext), false, `${plaintext} is readable in the encrypted archive`);
+  }
+  assert.equal(bytes.includes(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])), false, 'no zstd frame is visible');
+
+  // Without the key, list and check know the name, time and size, and say it is encrypted.
+  const listed = JSON.parse((await toolOk(['list', '--json'])).stdout) as { name: string; encrypted: boolean; problem: string | null; bytes: number }[];
+  assert.deepEqual(listed[0], { ...listed[0], name: basename(encrypted), encrypted: true, problem: null, bytes: bytes.length });
+  assert.match((await toolOk(['check', '--max-age', '1h'])).stdout, /^HOSSADM OK/);
+
+  // The reference implementation decrypts it into a plain archive hossadm verifies.
+  await copyFile(encrypted, join(keys.dir, 'backup.tar.zst.age'));
+  await ageDecrypt(keys.dir, 'backup.key', 'backup.tar.zst.age', 'backup.tar.zst');
+  assert.match((await toolOk(['verify', join(keys.dir, 'backup.tar.zst')])).stdout, /is intact: 6 members/);
+  assert.match((await toolOk(['verify', '--identity', keys.identity, encrypted])).stdout, /is intact: 6 members/);
+
+  await withRedis(ctx, async (redis) => {
+    await redis.call('SET', 'written-after-encrypted-backup', 'stale');
+  });
+  assert.ok(changedKeys(before, await fingerprint()).length > 0, 'Redis really changed');
+  const restored = await hossadmOk(['--profile', 'cybersift', '--config-dir', dir, 'restore', '--yes', encrypted], { ...env, HOSSADM_AGE_IDENTITY: keys.identity });
+  assert.match(restored.stdout, /\(in place\)/);
+  assert.deepEqual(changedKeys(before, await fingerprint()), []);
+  assert.doesNotMatch(run.stdout + run.stderr + restored.stdout + restored.stderr, /AGE-SECRET-KEY/);
+});
+
+test('an encrypted archive is refused with nothing changed: no identity, a wrong one, one others may read, a flipped byte', async () => {
+  const now = await fingerprint();
+  const keys = await ageKeys();
+  const bytes = await readFile(encrypted);
+  const damaged = Buffer.from(bytes);
+  damaged[Math.floor(bytes.length / 2)]! ^= 0x01;
+  const flipped = join(root, 'flipped.tar.zst.age');
+  await writeFile(flipped, damaged);
+  const loose = join(keys.dir, 'loose.key');
+  await copyFile(keys.identity, loose);
+  await chmod(loose, 0o644);
+  const cases: [string[], number, RegExp][] = [
+    [['restore', '--yes', encrypted], 3, /is encrypted with age and no identity was given/],
+    [['restore', '--yes', '--identity', keys.other, encrypted], 7, /no identity in .*other\.key opens/],
+    [['restore', '--yes', '--identity', loose, encrypted], 3, /loose\.key is readable by others \(mode 0644\)[\s\S]*chmod 600 .*loose\.key/],
+    [['restore', '--yes', '--identity', keys.identity, flipped], 7, /damaged or truncated: chunk \d+ .*fails authentication/],
+    [['verify', '--identity', keys.identity, flipped], 7, /fails authentication/],
+  ];
+  for (const [args, code, message] of cases) {
+    const run = await tool(args);
+    assert.equal(run.code, code, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, message);
+    assert.equal(run.stderr.trim().split('\n').filter((l) => l.startsWith('hossadm:')).length, 1, 'one line');
+    assert.doesNotMatch(run.stdout + run.stderr, /AGE-SECRET-KEY|Error: | {4}at /);
+  }
+  assert.deepEqual(await containerStates(), RUNNING);
+  assert.deepEqual(changedKeys(now, await fingerprint()), [], 'refused runs change nothing');
 });
