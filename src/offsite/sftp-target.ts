@@ -40,6 +40,7 @@ export class SftpTarget implements Target {
   readonly url: string;
   private session: Promise<SftpSession> | undefined;
   private readonly open = new Map<string, OpenFile>();
+  private closed = false;
   private readonly warn: (message: string) => void;
   private readonly retry: RetryPolicy;
   private readonly blockBytes: number;
@@ -112,6 +113,7 @@ export class SftpTarget implements Target {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const session = this.session;
     this.session = undefined;
     this.open.clear();
@@ -126,6 +128,8 @@ export class SftpTarget implements Target {
 
   /** The session, connecting (once, shared) when there is none. */
   private sessionNow(): Promise<SftpSession> {
+    // A read still running behind a stream its consumer dropped must not connect again after close().
+    if (this.closed) return Promise.reject(new SessionError('the target was closed', 'failure'));
     if (!this.session) {
       const connecting = this.connect();
       this.session = connecting;
@@ -230,26 +234,31 @@ export class SftpTarget implements Target {
       const tracked = write.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
     };
-    for await (const chunk of source) {
-      const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      hash.update(data);
-      pending.push(data);
-      pendingBytes += data.length;
-      while (pendingBytes >= this.blockBytes) {
-        const joined = Buffer.concat(pending, pendingBytes);
-        const block = joined.subarray(0, this.blockBytes);
-        const rest = joined.subarray(this.blockBytes);
-        pending = rest.length > 0 ? [rest] : [];
-        pendingBytes = rest.length;
-        await send(block, position);
-        position += block.length;
+    try {
+      for await (const chunk of source) {
+        const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+        hash.update(data);
+        pending.push(data);
+        pendingBytes += data.length;
+        while (pendingBytes >= this.blockBytes) {
+          const joined = Buffer.concat(pending, pendingBytes);
+          const block = joined.subarray(0, this.blockBytes);
+          const rest = joined.subarray(this.blockBytes);
+          pending = rest.length > 0 ? [rest] : [];
+          pendingBytes = rest.length;
+          await send(block, position);
+          position += block.length;
+        }
       }
+      if (pendingBytes > 0) {
+        await send(Buffer.concat(pending, pendingBytes), position);
+        position += pendingBytes;
+      }
+    } finally {
+      // Writes still trying again must end before the partial file is
+      // discarded or renamed (they settle; none rejects).
+      await Promise.all(inFlight);
     }
-    if (pendingBytes > 0) {
-      await send(Buffer.concat(pending, pendingBytes), position);
-      position += pendingBytes;
-    }
-    await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
     return { bytes: position, sha256: hash.digest('hex') };
   }

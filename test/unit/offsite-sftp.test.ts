@@ -193,3 +193,12 @@ test('a refused login is a one-line configuration error, not retried; names that
     await assert.rejects(t.get(name), UsageError);
   }
 });
+
+test('a closed target does not connect again (a read behind a dropped stream cannot open a new connection)', async () => {
+  const server = new FakeSftpServer();
+  const { t } = target(server);
+  await t.list();
+  await t.close();
+  await assert.rejects(t.list());
+  assert.equal(server.connects, 1);
+});
