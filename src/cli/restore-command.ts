@@ -24,8 +24,14 @@ function render(result: RestoreResult): string {
 async function chooseArchive(session: Session, identities: AgeIdentities | undefined): Promise<string> {
   const config = await loadStackConfig(session.profile, session.source).catch(() => undefined);
   if (!config) throw new UsageError('name the archive to restore (no stack configuration here to find backups in)');
-  const entries = (await listArchives(config.backupsDir, config.profile.archivePrefix, identities)).filter((e) => e.manifest);
-  if (entries.length === 0) throw new ConfigError(`no backups in ${config.backupsDir}`, { hint: 'name the archive to restore' });
+  const all = await listArchives(config.backupsDir, config.profile.archivePrefix, identities);
+  const entries = all.filter((e) => e.manifest);
+  if (entries.length === 0) {
+    const sealed = all.some((e) => e.encrypted && !identities);
+    throw new ConfigError(`no backups in ${config.backupsDir}${sealed ? ' that can be read without a key (the others are encrypted)' : ''}`, {
+      hint: sealed ? 'give --identity <file> (or HOSSADM_AGE_IDENTITY), or name the archive to restore' : 'name the archive to restore',
+    });
+  }
   return session.prompter.select(
     'Which backup should be restored?',
     entries.map((e) => ({
