@@ -45,6 +45,8 @@ export interface StackStart<C> {
   only?: boolean;
   /** The closing line's seconds in tenths rather than whole. */
   tenths?: boolean;
+  /** Work between compose's `up` and the final wait (Wire: its schema once the nodes answer, then brig). */
+  afterUp?(ctx: C, timeoutSeconds: number): Promise<void>;
 }
 
 export async function upStack<C extends { project: string }>(dir: string, stack: ReferenceStack<C>, start: StackStart<C>): Promise<void> {
@@ -60,6 +62,7 @@ export async function upStack<C extends { project: string }>(dir: string, stack:
   const services = start.services(ctx);
   say(`starting project ${ctx.project} (${services.join(' ')}) from ${dir}`);
   await runCompose(stack.compose(ctx), ['up', '-d', '--remove-orphans', ...(start.only ? services : [])]);
+  await start.afterUp?.(ctx, timeout);
   await stack.wait(ctx, timeout, true);
   const took = (Date.now() - started) / 1000;
   say(`stack ${ctx.project} is up (${start.tenths ? took.toFixed(1) : Math.round(took)} s)`);

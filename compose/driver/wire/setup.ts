@@ -3,45 +3,36 @@
 // checkout: values/ per chart, secrets/ with mode 0600 files, symlinks, a
 // .git folder. Written once; an operator's edits stay.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomSecret } from '../env-template.ts';
+import { ensureStackEnv, randomSecret, renderStackFolderEnv, type StackFolderEnvInput } from '../env-template.ts';
 import { say } from '../runtime.ts';
 import { WIRE_COMPOSE_DIR, WIRE_COMPOSE_FILES, type WireContext } from './context.ts';
 
-export async function wireVersion(): Promise<string> {
-  return (await readFile(join(WIRE_COMPOSE_DIR, 'VERSION'), 'utf8')).trim();
-}
-
-export function renderWireEnv(input: { dir: string; project: string; version: string; backupRoot?: string; secret?: () => string }): string {
-  const secret = input.secret ?? (() => randomSecret());
-  const lines: Array<[string, string] | string> = [
-    '# Settings and secrets of this Wire stack, written by compose/stack on first up.',
-    '# Losing this file loses the object store keys: back it up.',
-    ['WIRE_VERSION', input.version],
-    ['WIRE_DIR', input.dir],
-    ['COMPOSE_PROJECT_NAME', input.project],
-    ['COMPOSE_FILE', WIRE_COMPOSE_FILES.join(':')],
-    ['BACKUP_ROOT', input.backupRoot ?? join(input.dir, 'backup')],
-    ['S3_ACCESS_KEY', `wire${secret().slice(0, 16)}`],
-    ['S3_SECRET_KEY', secret()],
-    ['S3_REGION', 'us-east-1'],
-    ['S3_BUCKET', 'assets'],
-    ['HOSSADM_HELPER_IMAGE', 'hoss-local/busybox:local'],
-  ];
-  return `${lines.map((l) => (typeof l === 'string' ? l : `${l[0]}=${l[1]}`)).join('\n')}\n`;
+/** The .env in the layout every reference stack's has (../env-template.ts): the object store's keys, region and bucket. */
+export function renderWireEnv(input: StackFolderEnvInput): string {
+  return renderStackFolderEnv(input, {
+    name: 'Wire',
+    loses: 'the object store keys',
+    prefix: 'WIRE',
+    settings: (secret) => [
+      ['S3_ACCESS_KEY', `wire${secret().slice(0, 16)}`],
+      ['S3_SECRET_KEY', secret()],
+      ['S3_REGION', 'us-east-1'],
+      ['S3_BUCKET', 'assets'],
+    ],
+  });
 }
 
 /** Writes .env unless it exists; true when it was written. */
-export async function ensureWireEnv(dir: string): Promise<boolean> {
-  const envPath = join(dir, '.env');
-  if (existsSync(envPath)) return false;
-  const backupRoot = process.env.BACKUP_ROOT?.trim();
-  const text = renderWireEnv({ dir, project: process.env.COMPOSE_PROJECT_NAME?.trim() || 'wire', version: await wireVersion(), ...(backupRoot ? { backupRoot } : {}) });
-  await mkdir(dir, { recursive: true });
-  await writeFile(envPath, text, { mode: 0o600, flag: 'wx' });
-  say(`wrote ${envPath} with new object store keys`);
-  return true;
+export function ensureWireEnv(dir: string): Promise<boolean> {
+  return ensureStackEnv(dir, {
+    defaultProject: 'wire',
+    composeFiles: WIRE_COMPOSE_FILES,
+    composeDir: WIRE_COMPOSE_DIR,
+    render: (input) => renderWireEnv({ dir, ...input }),
+    holds: 'new object store keys',
+  });
 }
 
 /** The installation folder, as wire-server-deploy leaves it after `helm install`. */
