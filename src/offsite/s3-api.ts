@@ -16,6 +16,7 @@ export interface UploadedPart {
   etag: string;
   /** base64 sha256 of the part, as the server checked it. */
   checksum: string;
+  bytes: number;
 }
 
 export interface S3Api {
@@ -60,10 +61,18 @@ export function openS3Api(settings: S3Settings): S3Api {
       return out.UploadId;
     },
     async uploadPart(bucket, key, uploadId, partNumber, body, checksum, signal) {
-      const out = await client.send(
-        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length, ChecksumSHA256: checksum }),
-        signal ? { abortSignal: signal } : {},
+      const command = new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length, ChecksumSHA256: checksum });
+      // The signature covers x-amz-checksum-sha256, which the server checks against the bytes:
+      // hashing the part a second time for the signature would only cost time.
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+          return next(args);
+        },
+        { step: 'build', name: 'hossadmUnsignedPartPayload' },
       );
+      const out = await client.send(command, signal ? { abortSignal: signal } : {});
       if (!out.ETag) throw new Error(`the server took part ${partNumber} without an ETag`);
       return out.ETag;
     },

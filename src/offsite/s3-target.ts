@@ -1,7 +1,7 @@
 // An S3 bucket (and prefix) as a target: s3://bucket/prefix. An archive is
-// sent as a multipart upload in parts of at least 8 MiB, one part in memory
-// at a time, each with its sha256 in x-amz-checksum-sha256 so the server
-// refuses a part that arrived damaged. The object appears under its name
+// sent as a multipart upload in parts of at least 8 MiB, four on their way
+// at a time (so memory is bounded by five parts), each with its sha256 in
+// x-amz-checksum-sha256 so the server refuses a part that arrived damaged. The object appears under its name
 // only when the upload is completed, after every part was taken and the
 // whole stream hashed to the sha256 the caller gave; any failure aborts the
 // upload. Transient failures are retried with backoff (retry.ts).
@@ -17,6 +17,8 @@ const MiB = 1024 * 1024;
 /** S3 allows at most 10,000 parts; parts grow past 8 MiB only for archives over 80 GB. */
 const MIN_PART = 8 * MiB;
 const MAX_PARTS = 10_000;
+/** Parts sent at once: the round trips overlap; memory stays at this many parts plus the one being read. */
+const PARTS_IN_FLIGHT = 4;
 
 export function partSizeFor(bytes: number): number {
   return Math.max(MIN_PART, Math.ceil(bytes / MAX_PARTS / MiB) * MiB);
@@ -52,6 +54,8 @@ const REFUSALS: Record<string, string> = {
   AllAccessDisabled: 'access to the bucket is disabled',
   InvalidBucketName: 'the bucket name is refused',
   AuthorizationHeaderMalformed: 'the region or keys are refused',
+  // Object lock asked of a bucket without it, among others.
+  InvalidRequest: 'the server refused the request',
 };
 const TLS = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
@@ -109,7 +113,8 @@ export class S3Target implements Target {
           : code === 'AccessDenied' && /^(list|read|delete) /.test(what)
             ? `list, read and delete need other keys than write-only backup keys: set ${keys} to keys the bucket policy lets list, get and delete`
             : `check ${keys}, HOSSADM_S3_ENDPOINT and the bucket policy`;
-      return new ConfigError(`${this.url}: cannot ${what}: ${refusal} (${code})`, { hint, cause: error });
+      const said = firstLine(error);
+      return new ConfigError(`${this.url}: cannot ${what}: ${refusal} (${said && said !== code ? `${code}: ${said}` : code})`, { hint, cause: error });
     }
     if (tlsCode && TLS.has(tlsCode)) {
       return new ConfigError(`${this.url}: cannot ${what}: the server's certificate is not trusted (${tlsCode})`, {
@@ -142,20 +147,33 @@ export class S3Target implements Target {
     const key = this.key(name);
     const lock = options.lockDays ? { until: new Date(Date.now() + options.lockDays * 86_400_000) } : undefined;
     const uploadId = await this.call(`start the upload of ${name}`, () => this.api.createMultipart(bucket, key, lock), options.signal);
+    // Parts sent but not yet answered; each has a handler at once, so one failing while another is awaited is not unhandled.
+    const inFlight: Array<Promise<UploadedPart>> = [];
     try {
       const whole = createHash('sha256');
       const parts: UploadedPart[] = [];
+      let read = 0;
       let sent = 0;
+      const settle = async () => {
+        const part = await inFlight.shift()!;
+        parts.push(part);
+        sent += part.bytes;
+        options.onProgress?.(sent);
+      };
       for await (const body of inParts(source, partSizeFor(options.bytes))) {
         whole.update(body);
-        const partNumber = parts.length + 1;
+        read += body.length;
+        const partNumber = parts.length + inFlight.length + 1;
         const checksum = createHash('sha256').update(body).digest('base64');
-        const etag = await this.call(`send part ${partNumber} of ${name}`, () => this.api.uploadPart(bucket, key, uploadId, partNumber, body, checksum, options.signal), options.signal);
-        parts.push({ partNumber, etag, checksum });
-        sent += body.length;
-        options.onProgress?.(sent);
+        const sending = this.call(`send part ${partNumber} of ${name}`, () => this.api.uploadPart(bucket, key, uploadId, partNumber, body, checksum, options.signal), options.signal).then(
+          (etag) => ({ partNumber, etag, checksum, bytes: body.length }),
+        );
+        sending.catch(() => undefined);
+        inFlight.push(sending);
+        if (inFlight.length >= PARTS_IN_FLIGHT) await settle();
       }
-      if (sent !== options.bytes) throw new OperationError(`${name} gave ${sent} bytes, ${options.bytes} were expected; nothing was stored`);
+      while (inFlight.length > 0) await settle();
+      if (read !== options.bytes) throw new OperationError(`${name} gave ${read} bytes, ${options.bytes} were expected; nothing was stored`);
       if (whole.digest('hex') !== options.sha256) throw new OperationError(`${name} changed while it was sent (sha256 differs); nothing was stored`);
       const composite = await this.call(`complete the upload of ${name}`, () => this.api.completeMultipart(bucket, key, uploadId, parts), options.signal);
       const expected = compositeChecksum(parts);
@@ -164,6 +182,8 @@ export class S3Target implements Target {
         throw new OperationError(`${this.url}: the server's checksum of ${name} (${composite}) is not that of the parts sent (${expected})`);
       }
     } catch (error) {
+      // No part may land after the abort: wait for those still on their way.
+      await Promise.allSettled(inFlight);
       // Best effort: a server that is gone cannot abort, and its upload never became an object.
       await withRetry(() => this.api.abortMultipart(bucket, key, uploadId), { ...this.retry, attempts: 2 }).catch(() => undefined);
       throw this.failure(`send ${name}`, error);

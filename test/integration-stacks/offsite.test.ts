@@ -1,7 +1,8 @@
 // Offsite copies on the real engine: the CyberSift reference stack (the
-// lightest) backed up and copied to the offsite stack's servers, then the
-// local archives and the whole stack destroyed and restored from a target
-// with an identical fingerprint; list, check and prune on a target; wrong
+// lightest) backed up encrypted with age and copied to the offsite stack's
+// servers (no plaintext there), then the local archives and the whole
+// stack destroyed and restored from a target with the identity and an
+// identical fingerprint; list, check and prune on a target; wrong
 // keys, a missing bucket and a server stopped mid-upload refused with one
 // line and nothing left under the final name. One CyberSift stack and one
 // offsite stack serve the whole file; each kind of target has its section.
@@ -9,7 +10,7 @@ import assert from 'node:assert/strict';
 import { GetObjectRetentionCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,6 +19,7 @@ import { projectContainers } from '../../src/docker/compose-services.ts';
 import { parseS3Url } from '../../src/offsite/s3-target.ts';
 import { hossadm, type CliRun } from '../integration/hossadm-support.ts';
 import { changedKeys, runStack, stackOk } from '../integration/stack-support.ts';
+import { ageKeygen } from '../support/age-cli.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'hossadm-offsite-'));
 const dir = join(root, 'cybersift');
@@ -31,6 +33,9 @@ const docker = new EngineClient();
 let servers: Record<string, string>;
 let seeded: string;
 let archive: string;
+/** The age identity file that reads the archives, and the file of recipients backup encrypts to. */
+let identity: string;
+let recipients: string;
 
 const stack = (verb: string) => stackOk(['--stack', 'cybersift', verb, '--dir', dir], stackEnv);
 const fingerprint = () => stack('fingerprint');
@@ -69,6 +74,12 @@ before(async () => {
   await stack('up');
   await stack('seed');
   seeded = await fingerprint();
+  const keyDir = join(root, 'age');
+  await mkdir(keyDir);
+  const key = await ageKeygen(keyDir, 'backup');
+  identity = key.identityFile;
+  recipients = join(keyDir, 'recipients.txt');
+  await writeFile(recipients, `${key.recipient}\n`);
 });
 
 after(async () => {
@@ -96,13 +107,23 @@ async function s3Names(): Promise<string[]> {
   return (JSON.parse(run.stdout) as Array<{ name: string }>).map((r) => r.name);
 }
 
-test('S3 over HTTPS: backup --copy-to with write-only keys; list and check read the target; prune needs other keys', async () => {
+test('S3 over HTTPS: an encrypted backup --copy-to with write-only keys, no plaintext on the server; list and check read the target; prune needs other keys', async () => {
   const target = servers.HOSSADM_TEST_S3_TARGET!;
-  const run = ok(await tool(['--json', 'backup', '--yes', '--copy-to', target], s3Writer()), 'backup --copy-to');
+  const run = ok(await tool(['--json', 'backup', '--yes', '--recipients', recipients, '--copy-to', target], s3Writer()), 'backup --copy-to');
   const result = JSON.parse(run.stdout) as { archive: string; bytes: number; copies: Array<{ target: string; name: string; bytes: number }> };
   archive = result.archive;
+  assert.match(archive, /\.tar\.zst\.age$/);
   assert.deepEqual(result.copies.map((c) => [c.target, c.name, c.bytes]), [[target, archive.split('/').pop(), result.bytes]]);
   assert.doesNotMatch(run.stdout + run.stderr, new RegExp(servers.HOSSADM_TEST_S3_WRITER_SECRET_ACCESS_KEY!), 'no key in the output');
+
+  // What the bucket's holder sees: the object as the server stores it.
+  const uploaded = await readFile(join(offsiteDir, 's3', 'buckets', 'archives', 'backups', archive.split('/').pop()!));
+  assert.equal(uploaded.length, result.bytes);
+  assert.equal(uploaded.subarray(0, 22).toString(), 'age-encryption.org/v1\n');
+  for (const plaintext of ['manifest.json', 'stack.env', 'dump.rdb', 'repository.tar', 'cybersift', 'redis', 'elasticsearch', 'models', 'flows', project]) {
+    assert.equal(uploaded.includes(plaintext), false, `${plaintext} is readable in the uploaded archive`);
+  }
+  assert.equal(uploaded.includes(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])), false, 'no zstd frame is visible');
 
   assert.deepEqual(await s3Names(), [archive.split('/').pop()]);
   const check = await tool(['check', '--from', target, '--max-age', '1h'], s3());
@@ -115,7 +136,7 @@ test('S3 over HTTPS: backup --copy-to with write-only keys; list and check read 
   assert.match((await tool(['prune', '--yes', '--keep-last', '1', '--from', target], s3Writer())).stderr, /need other keys than write-only backup keys/);
 });
 
-test('S3 over HTTP: the local archives and the whole stack destroyed, restore <target>/<name> gives the same fingerprint', async () => {
+test('S3 over HTTP: the local archives and the whole stack destroyed, restore <target>/<name> with the identity gives the same fingerprint', async () => {
   const target = servers.HOSSADM_TEST_S3_TARGET!;
   const name = archive.split('/').pop()!;
   // The same archive sent again over plain HTTP replaces the copy under its name.
@@ -124,13 +145,13 @@ test('S3 over HTTP: the local archives and the whole stack destroyed, restore <t
   await rm(backups, { recursive: true, force: true });
   assert.deepEqual(await projectContainers(docker, project), [], 'nothing of the stack is left');
 
-  const run = ok(await tool(['restore', '--yes', `${target}/${name}`], { ...s3Http(), BACKUP_ROOT: join(dir, 'backup') }), 'restore from S3');
+  const run = ok(await tool(['restore', '--yes', `${target}/${name}`], { ...s3Http(), BACKUP_ROOT: join(dir, 'backup'), HOSSADM_AGE_IDENTITY: identity }), 'restore from S3');
   assert.match(run.stdout, /\(fresh host\)/);
   assert.match(run.stdout, /content matches the manifest/);
   assert.deepEqual(changedKeys(seeded, await fingerprint()), []);
   assert.deepEqual(await readdir(backups), [name], 'the downloaded archive is kept in BACKUP_ROOT/backups, nothing partial');
 
-  const verified = ok(await tool(['verify', `${target}/latest`], s3()), 'verify from S3');
+  const verified = ok(await tool(['verify', '--identity', identity, `${target}/latest`], s3()), 'verify from S3');
   assert.match(verified.stdout, /is intact/);
 });
 
@@ -189,7 +210,8 @@ test('S3 stopped in the middle of an upload: exit 8, no object under the final n
 });
 
 async function waitForHealth(endpoint: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  // Up to a minute: a loaded machine starts a container slowly.
+  for (let i = 0; i < 600; i++) {
     const up = await fetch(`${endpoint}/health`).then((r) => r.ok, () => false);
     if (up) return;
     await new Promise((r) => setTimeout(r, 100));

@@ -38,8 +38,16 @@ export class FakeS3Api implements S3Api {
     return id;
   }
 
+  /** Parts being received right now, and the most there ever were. */
+  receiving = 0;
+  mostReceiving = 0;
+
   async uploadPart(_bucket: string, _key: string, uploadId: string, partNumber: number, body: Buffer, checksum: string): Promise<string> {
     this.enter('uploadPart', String(partNumber));
+    this.mostReceiving = Math.max(this.mostReceiving, ++this.receiving);
+    // A network round trip: other parts may be sent meanwhile.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.receiving--;
     const upload = this.uploads.get(uploadId);
     if (!upload) throw s3Error('NoSuchUpload', 404);
     if (createHash('sha256').update(body).digest('base64') !== checksum) throw s3Error('BadDigest', 400);

@@ -109,6 +109,7 @@ test('an archive is sent in checksummed parts and appears whole under its name',
   assert.deepEqual(api.objects.get(`archives/nightly/${NAME}`), data);
   assert.deepEqual(api.calls, ['createMultipart', 'uploadPart 1', 'uploadPart 2', 'uploadPart 3', 'completeMultipart']);
   assert.deepEqual(await t.list(), [{ name: NAME, bytes: data.length }]);
+  assert.equal(api.mostReceiving, 3, 'the parts travel at once');
   const back: Buffer[] = [];
   for await (const chunk of await t.get(NAME)) back.push(chunk as Buffer);
   assert.deepEqual(Buffer.concat(back), data);
@@ -122,6 +123,13 @@ test('a transient failure of one part is retried with backoff and the upload com
   assert.deepEqual(waits, [500, 1000]);
   assert.equal(api.objects.size, 1);
   assert.deepEqual(api.aborted, []);
+});
+
+test('at most four parts are on their way at once, so memory stays bounded', async () => {
+  const api = new FakeS3Api();
+  await put(target(api), randomBytes(80 * MiB));
+  assert.equal(api.mostReceiving, 4);
+  assert.equal(api.objects.get(`archives/nightly/${NAME}`)?.length, 80 * MiB);
 });
 
 test('a failed part aborts the upload: nothing under the final name, a typed error', async () => {
