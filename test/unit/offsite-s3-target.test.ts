@@ -11,6 +11,10 @@ import { isTargetUrl, openTarget, splitArchiveUrl } from '../../src/offsite/regi
 import { isTransient, withRetry } from '../../src/offsite/retry.ts';
 import { inParts, parseS3Url, partSizeFor, S3Target } from '../../src/offsite/s3-target.ts';
 import { copyTargets } from '../../src/cli/target-options.ts';
+import { s3SettingsFrom } from '../../src/offsite/s3-settings.ts';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FakeS3Api, s3Error } from '../support/fake-s3-api.ts';
 
 const NAME = 'hoss-backup-20261201T020304Z.tar.zst';
@@ -180,4 +184,21 @@ test('a delete refused to write-only keys is a configuration error naming the ne
   api.fail('deleteObject', s3Error('AccessDenied', 403));
   await assert.rejects(target(api).remove(NAME), (e: Error) => e instanceof ConfigError && /cannot delete .*access denied/.test(e.message));
   await assert.rejects(target(api).get(NAME), (e: Error) => e instanceof UsageError && /no archive/.test(e.message));
+});
+
+test('S3 settings: keys from the environment or a mode-600 file (one readable by others refused), the endpoint checked', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hossadm-s3-settings-'));
+  try {
+    const file = join(dir, 'keys');
+    await writeFile(file, 'AWS_ACCESS_KEY_ID=fromfile\nAWS_SECRET_ACCESS_KEY=secret\n', { mode: 0o600 });
+    const settings = await s3SettingsFrom({ HOSSADM_S3_CREDENTIALS_FILE: file, AWS_ACCESS_KEY_ID: 'env', AWS_SECRET_ACCESS_KEY: 'env', AWS_REGION: 'eu-west-1' });
+    assert.deepEqual([settings.accessKeyId, settings.region, settings.endpoint], ['fromfile', 'eu-west-1', undefined]);
+    await chmod(file, 0o644);
+    await assert.rejects(s3SettingsFrom({ HOSSADM_S3_CREDENTIALS_FILE: file }), (e: Error) => e instanceof ConfigError && /readable by others \(mode 644\)/.test(e.message));
+    await assert.rejects(s3SettingsFrom({ HOSSADM_S3_ENDPOINT: 'ftp://x', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }), ConfigError);
+    await assert.rejects(s3SettingsFrom({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', HOSSADM_S3_CA_FILE: join(dir, 'missing.pem') }), /cannot read the S3 CA file/);
+    assert.equal((await s3SettingsFrom({ HOSSADM_S3_ENDPOINT: 'https://s3.example.net:9000', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' })).region, 'us-east-1');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
