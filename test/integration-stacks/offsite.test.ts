@@ -10,10 +10,11 @@ import assert from 'node:assert/strict';
 import { GetObjectRetentionCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import ssh2 from 'ssh2';
 import { EngineClient } from '../../src/docker/client.ts';
 import { projectContainers } from '../../src/docker/compose-services.ts';
 import { parseS3Url } from '../../src/offsite/s3-target.ts';
@@ -69,6 +70,15 @@ function parseSettings(text: string): Record<string, string> {
   );
 }
 
+/** An uploaded archive as the target's holder sees it: an age file, no plaintext name, no zstd frame. */
+function assertSealed(uploaded: Buffer): void {
+  assert.equal(uploaded.subarray(0, 22).toString(), 'age-encryption.org/v1\n');
+  for (const plaintext of ['manifest.json', 'stack.env', 'dump.rdb', 'repository.tar', 'cybersift', 'redis', 'elasticsearch', 'models', 'flows', project]) {
+    assert.equal(uploaded.includes(plaintext), false, `${plaintext} is readable in the uploaded archive`);
+  }
+  assert.equal(uploaded.includes(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])), false, 'no zstd frame is visible');
+}
+
 before(async () => {
   servers = parseSettings(await stackOk(['--stack', 'offsite', 'up', '--dir', offsiteDir], { COMPOSE_PROJECT_NAME: offsiteProject }));
   await stack('up');
@@ -119,11 +129,7 @@ test('S3 over HTTPS: an encrypted backup --copy-to with write-only keys, no plai
   // What the bucket's holder sees: the object as the server stores it.
   const uploaded = await readFile(join(offsiteDir, 's3', 'buckets', 'archives', 'backups', archive.split('/').pop()!));
   assert.equal(uploaded.length, result.bytes);
-  assert.equal(uploaded.subarray(0, 22).toString(), 'age-encryption.org/v1\n');
-  for (const plaintext of ['manifest.json', 'stack.env', 'dump.rdb', 'repository.tar', 'cybersift', 'redis', 'elasticsearch', 'models', 'flows', project]) {
-    assert.equal(uploaded.includes(plaintext), false, `${plaintext} is readable in the uploaded archive`);
-  }
-  assert.equal(uploaded.includes(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])), false, 'no zstd frame is visible');
+  assertSealed(uploaded);
 
   assert.deepEqual(await s3Names(), [archive.split('/').pop()]);
   const check = await tool(['check', '--from', target, '--max-age', '1h'], s3());
@@ -245,4 +251,49 @@ test('S3: prune on the target keeps by the same rules as locally; --lock-days se
   } finally {
     client.destroy();
   }
+});
+
+// ---- SFTP (Debian's OpenSSH sshd, SFTP only; the stack's key and known_hosts) ----
+
+const sftp = () => ({ HOSSADM_SFTP_KEY_FILE: servers.HOSSADM_SFTP_KEY_FILE!, HOSSADM_SFTP_KNOWN_HOSTS: servers.HOSSADM_SFTP_KNOWN_HOSTS! });
+/** The target's folder as the server's disk holds it. */
+const sftpFolder = () => join(offsiteDir, 'sftp', 'home', 'hoss', 'backups');
+
+test('SFTP: the encrypted archive copied (read back, then renamed), no plaintext on the server; list and check read the target; the stack and the local archives destroyed, restore <target>/<name> with the identity gives the same fingerprint', async () => {
+  const target = servers.HOSSADM_TEST_SFTP_TARGET!;
+  const name = archive.split('/').pop()!;
+  const copy = JSON.parse(ok(await tool(['--json', 'copy', archive, target], sftp()), 'copy to SFTP').stdout) as { target: string; name: string; bytes: number };
+  assert.deepEqual([copy.target, copy.name], [target, name]);
+  assert.deepEqual(await readdir(sftpFolder()), [name], 'only the final name, no partial file');
+  const uploaded = await readFile(join(sftpFolder(), name));
+  assert.equal(uploaded.length, copy.bytes);
+  assertSealed(uploaded);
+
+  const listed = JSON.parse(ok(await tool(['--json', 'list', '--from', target], sftp()), 'list --from SFTP').stdout) as Array<{ name: string }>;
+  assert.deepEqual(listed.map((r) => r.name), [name]);
+  const check = await tool(['check', '--from', target, '--max-age', '1h'], sftp());
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+
+  await stack('reset');
+  await rm(backups, { recursive: true, force: true });
+  assert.deepEqual(await projectContainers(docker, project), [], 'nothing of the stack is left');
+  const run = ok(await tool(['restore', '--yes', `${target}/${name}`], { ...sftp(), BACKUP_ROOT: join(dir, 'backup'), HOSSADM_AGE_IDENTITY: identity }), 'restore from SFTP');
+  assert.match(run.stdout, /\(fresh host\)/);
+  assert.match(run.stdout, /content matches the manifest/);
+  assert.deepEqual(changedKeys(seeded, await fingerprint()), []);
+  assert.deepEqual(await readdir(backups), [name]);
+});
+
+test('SFTP: a wrong key, an unknown host key and a key file readable by others are refused in one line with exit 3; nothing changes on the server', async () => {
+  const target = servers.HOSSADM_TEST_SFTP_TARGET!;
+  const before = await readdir(sftpFolder());
+  const other = join(root, 'other_sftp_key');
+  await writeFile(other, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  refused(await tool(['copy', archive, target], { ...sftp(), HOSSADM_SFTP_KEY_FILE: other }), 3, /the server refused the login of hoss/);
+  const empty = join(root, 'empty_known_hosts');
+  await writeFile(empty, '');
+  refused(await tool(['copy', archive, target], { ...sftp(), HOSSADM_SFTP_KNOWN_HOSTS: empty }), 3, /host key of \[127\.0\.0\.1\]:\d+ \(SHA256:\S+\) is not in /);
+  await chmod(other, 0o644);
+  refused(await tool(['list', '--from', target], { ...sftp(), HOSSADM_SFTP_KEY_FILE: other }), 3, /readable by others \(mode 644\)/);
+  assert.deepEqual(await readdir(sftpFolder()), before);
 });
