@@ -79,6 +79,22 @@ function assertSealed(uploaded: Buffer): void {
   assert.equal(uploaded.includes(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])), false, 'no zstd frame is visible');
 }
 
+/**
+ * The whole stack and the local archives destroyed, then `restore
+ * <target>/<name>` with the identity on the bare host: a fresh-host restore
+ * with the seeded fingerprint, the archive kept in BACKUP_ROOT/backups.
+ */
+async function destroyAndRestoreFrom(target: string, name: string, credentials: Record<string, string>, what: string): Promise<void> {
+  await stack('reset');
+  await rm(backups, { recursive: true, force: true });
+  assert.deepEqual(await projectContainers(docker, project), [], 'nothing of the stack is left');
+  const run = ok(await tool(['restore', '--yes', `${target}/${name}`], { ...credentials, BACKUP_ROOT: join(dir, 'backup'), HOSSADM_AGE_IDENTITY: identity }), what);
+  assert.match(run.stdout, /\(fresh host\)/);
+  assert.match(run.stdout, /content matches the manifest/);
+  assert.deepEqual(changedKeys(seeded, await fingerprint()), []);
+  assert.deepEqual(await readdir(backups), [name], 'the downloaded archive is kept in BACKUP_ROOT/backups, nothing partial');
+}
+
 before(async () => {
   servers = parseSettings(await stackOk(['--stack', 'offsite', 'up', '--dir', offsiteDir], { COMPOSE_PROJECT_NAME: offsiteProject }));
   await stack('up');
@@ -147,15 +163,7 @@ test('S3 over HTTP: the local archives and the whole stack destroyed, restore <t
   const name = archive.split('/').pop()!;
   // The same archive sent again over plain HTTP replaces the copy under its name.
   ok(await tool(['copy', archive, target], s3Http()), 'copy over HTTP');
-  await stack('reset');
-  await rm(backups, { recursive: true, force: true });
-  assert.deepEqual(await projectContainers(docker, project), [], 'nothing of the stack is left');
-
-  const run = ok(await tool(['restore', '--yes', `${target}/${name}`], { ...s3Http(), BACKUP_ROOT: join(dir, 'backup'), HOSSADM_AGE_IDENTITY: identity }), 'restore from S3');
-  assert.match(run.stdout, /\(fresh host\)/);
-  assert.match(run.stdout, /content matches the manifest/);
-  assert.deepEqual(changedKeys(seeded, await fingerprint()), []);
-  assert.deepEqual(await readdir(backups), [name], 'the downloaded archive is kept in BACKUP_ROOT/backups, nothing partial');
+  await destroyAndRestoreFrom(target, name, s3Http(), 'restore from S3');
 
   const verified = ok(await tool(['verify', '--identity', identity, `${target}/latest`], s3()), 'verify from S3');
   assert.match(verified.stdout, /is intact/);
@@ -195,18 +203,19 @@ test('S3 stopped in the middle of an upload: exit 8, no object under the final n
   await mkdir(scratch);
   const big = join(scratch, 'cybersift-backup-20200101T000000Z.tar.zst');
   const out = createWriteStream(big);
-  for (let i = 0; i < 48; i++) out.write(randomBytes(8 * 1024 * 1024));
+  for (let i = 0; i < 64; i++) out.write(randomBytes(8 * 1024 * 1024));
   await new Promise((r) => out.end(r));
   const s3Container = (await projectContainers(docker, offsiteProject)).find((c) => c.service === 's3')!;
   const copying = tool(['copy', big, servers.HOSSADM_TEST_S3_TARGET!], s3Http());
   await firstPartStored(join(offsiteDir, 's3', 'buckets', 'archives'), 60_000);
-  await docker.stopContainer(s3Container.id, 5);
+  // No grace period: a graceful stop would let the requests under way finish.
+  await docker.stopContainer(s3Container.id, 0);
   try {
     refused(await copying, 8, /cannot send .*cybersift-backup-20200101T000000Z/);
   } finally {
     await docker.startContainer(s3Container.id);
   }
-  assert.equal((await stat(big)).size, 48 * 8 * 1024 * 1024, 'the local file is kept');
+  assert.equal((await stat(big)).size, 64 * 8 * 1024 * 1024, 'the local file is kept');
   await waitForHealth(servers.HOSSADM_TEST_S3_HTTP_ENDPOINT!);
   assert.ok(!(await s3Names()).includes('cybersift-backup-20200101T000000Z.tar.zst'), 'nothing under the final name');
 
@@ -274,14 +283,7 @@ test('SFTP: the encrypted archive copied (read back, then renamed), no plaintext
   const check = await tool(['check', '--from', target, '--max-age', '1h'], sftp());
   assert.equal(check.code, 0, check.stdout + check.stderr);
 
-  await stack('reset');
-  await rm(backups, { recursive: true, force: true });
-  assert.deepEqual(await projectContainers(docker, project), [], 'nothing of the stack is left');
-  const run = ok(await tool(['restore', '--yes', `${target}/${name}`], { ...sftp(), BACKUP_ROOT: join(dir, 'backup'), HOSSADM_AGE_IDENTITY: identity }), 'restore from SFTP');
-  assert.match(run.stdout, /\(fresh host\)/);
-  assert.match(run.stdout, /content matches the manifest/);
-  assert.deepEqual(changedKeys(seeded, await fingerprint()), []);
-  assert.deepEqual(await readdir(backups), [name]);
+  await destroyAndRestoreFrom(target, name, sftp(), 'restore from SFTP');
 });
 
 test('SFTP: a wrong key, an unknown host key and a key file readable by others are refused in one line with exit 3; nothing changes on the server', async () => {
