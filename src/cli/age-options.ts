@@ -2,33 +2,27 @@
 // file, else the setting in the process environment, else in the stack's
 // .env (relative paths there are relative to the config folder). Flags take
 // file paths only, so no key is ever in argv.
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
 import { IDENTITY_SETTING, RECIPIENTS_SETTING, loadIdentities, loadRecipients, type AgeIdentities, type AgeRecipients } from '../archive/age/keys.ts';
-import type { EnvMap } from '../config/env-file.ts';
 import { loadStackConfig } from '../config/stack-config.ts';
-import { expandHome } from '../config/values.ts';
 import { UsageError } from '../errors.ts';
 import type { Session } from './options.ts';
+import { type SettingsFile, setting, settingPath } from './settings.ts';
 
-interface StackEnv {
-  env: EnvMap;
-  configDir: string;
-}
-
-function keyFile(flag: string | undefined, setting: string, environment: Record<string, string | undefined>, stack: StackEnv | undefined): string | undefined {
-  if (flag) return resolve(expandHome(flag, homedir()));
-  const fromProcess = environment[setting];
-  if (fromProcess) return resolve(expandHome(fromProcess, homedir()));
-  const fromStack = stack?.env[setting];
-  return fromStack ? resolve(stack.configDir, expandHome(fromStack, homedir())) : undefined;
+function keyFile(
+  flag: string | undefined,
+  variable: string,
+  environment: Record<string, string | undefined>,
+  stack: SettingsFile | undefined,
+): string | undefined {
+  const found = setting(flag, '', variable, environment, stack);
+  return found && settingPath(found);
 }
 
 /** The recipients a backup encrypts to, or undefined for a plain archive. The setting alone turns encryption on. */
 export async function backupRecipients(
   opts: { encrypt: boolean; recipients?: string | undefined },
   environment: Record<string, string | undefined>,
-  stack: StackEnv,
+  stack: SettingsFile,
 ): Promise<AgeRecipients | undefined> {
   const file = keyFile(opts.recipients, RECIPIENTS_SETTING, environment, stack);
   if (!file) {

@@ -78,8 +78,8 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         throw new UsageError('the --keep-* rules of backup take effect only with --then-prune', {
           hint: 'add --then-prune, or run hossadm prune after the backup',
         });
-      const copying = await planCopies(session, opts);
       const config = await loadStackConfig(session.profile, session.source);
+      const copying = await planCopies(session, opts, config);
       const without = [...new Set([...session.profile.backupWithout, ...(opts.without ?? [])])].filter((id) => !(opts.with ?? []).includes(id));
       for (const id of opts.with ?? []) {
         if (!config.components.some((c) => c.id === id)) throw new UsageError(`--with ${id}: the ${config.profile.name} profile has no component "${id}"`);

@@ -1,4 +1,4 @@
-// backup --copy-to <target> (repeatable) and HOSSADM_COPY_TO: the targets
+// backup --copy-to <target> (repeatable) and HOSSADM_COPY_TO (environment or .env): the targets
 // are checked before the backup starts (a mistyped URL or missing
 // credentials must not cost a night's run), the copies made once the
 // archive is final. A failed copy fails the backup (exit 8) and keeps the
@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { copyToTargets, type CopyResult } from '../core/offsite-copy.ts';
 import type { Target } from '../offsite/target.ts';
 import type { Session } from './options.ts';
+import type { SettingsFile } from './settings.ts';
 import { addLockOption, copyTargets, lockDays, openSessionTarget } from './target-options.ts';
 
 export interface CopyFlags {
@@ -24,8 +25,8 @@ export function addCopyOptions(command: Command): Command {
 }
 
 /** Every target opened once and closed: its URL, kind and credentials settings are usable. */
-export async function planCopies(session: Session, flags: CopyFlags): Promise<CopyPlan> {
-  const urls = copyTargets(flags.copyTo, session.source.environment);
+export async function planCopies(session: Session, flags: CopyFlags, stack: SettingsFile): Promise<CopyPlan> {
+  const urls = copyTargets(flags.copyTo, session.source.environment, stack);
   for (const url of urls) await (await openSessionTarget(session, url)).close();
   return { urls, lockDays: lockDays(flags.lockDays) };
 }

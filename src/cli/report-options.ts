@@ -2,13 +2,14 @@
 // (flag first, then the process environment, then the stack's .env) and the
 // wrapper that reports a command's outcome through src/core/run-report.ts.
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadStackConfig, type StackConfig } from '../config/stack-config.ts';
 import { type RunFacts, type RunReportSettings, reportRun } from '../core/run-report.ts';
 import { parseWebhookUrl } from '../core/webhook.ts';
 import { asHossError, ExitCode, UsageError } from '../errors.ts';
 import { reporterFor, type Session, toolVersion } from './options.ts';
+import { setting, settingPath } from './settings.ts';
 
 export interface ReportFlags {
   notify?: string;
@@ -29,20 +30,6 @@ export function addReportOptions(command: Command): void {
   reporting.add(command);
 }
 
-/** A setting from the flag, else the process environment, else the stack's .env; with where it came from (for messages) and what a relative path is relative to (the .env's folder, else the working folder). */
-function setting(
-  flag: string | undefined,
-  flagName: string,
-  variable: string,
-  environment: Record<string, string | undefined>,
-  config: StackConfig | undefined,
-) {
-  if (flag !== undefined) return { value: flag, from: flagName, base: '' };
-  if (environment[variable]) return { value: environment[variable], from: `${variable} in the environment`, base: '' };
-  if (config?.env[variable]) return { value: config.env[variable], from: `${variable} in ${config.envPath}`, base: config.configDir };
-  return undefined;
-}
-
 const YES = new Set(['1', 'true', 'yes', 'on']);
 
 /** The run's report settings; UsageError (before anything runs) for a URL or metrics path that cannot work. */
@@ -54,7 +41,7 @@ export function reportSettings(flags: ReportFlags, environment: Record<string, s
     throw new UsageError(`${url.from} is not an http:// or https:// URL`, { hint: 'give the full URL of the webhook, e.g. https://hc-ping.com/<uuid>' });
   const success = setting(undefined, '', 'HOSSADM_NOTIFY_SUCCESS', environment, config);
   const metrics = setting(flags.metricsFile, '--metrics-file', 'HOSSADM_METRICS_FILE', environment, config);
-  const metricsFile = metrics && resolve(metrics.base, metrics.value);
+  const metricsFile = metrics && settingPath(metrics);
   if (metrics && metricsFile) {
     if (!metricsFile.endsWith('.prom'))
       throw new UsageError(`${metrics.from}: ${metricsFile} does not end in .prom`, { hint: "node_exporter's textfile collector reads only *.prom files" });

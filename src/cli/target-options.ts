@@ -7,6 +7,7 @@ import '../offsite/kinds.ts';
 import { isTargetUrl, openTarget } from '../offsite/registry.ts';
 import type { Target } from '../offsite/target.ts';
 import type { Session } from './options.ts';
+import { type SettingsFile, setting } from './settings.ts';
 
 export function openSessionTarget(session: Session, url: string): Promise<Target> {
   return openTarget(url, session.source.environment, (message) => session.reporter.warn(message));
@@ -22,9 +23,9 @@ export async function withTarget<T>(session: Session, url: string, work: (target
   }
 }
 
-/** --copy-to given on the command line, else HOSSADM_COPY_TO (targets separated by spaces or commas). */
-export function copyTargets(given: readonly string[] | undefined, env: Record<string, string | undefined>): string[] {
-  const urls = given && given.length > 0 ? [...given] : (env.HOSSADM_COPY_TO ?? '').split(/[\s,]+/).filter(Boolean);
+/** --copy-to given on the command line, else HOSSADM_COPY_TO from the environment or the stack's .env (targets separated by spaces or commas). */
+export function copyTargets(given: readonly string[] | undefined, env: Record<string, string | undefined>, stack?: SettingsFile): string[] {
+  const urls = given && given.length > 0 ? [...given] : (setting(undefined, '', 'HOSSADM_COPY_TO', env, stack)?.value ?? '').split(/[\s,]+/).filter(Boolean);
   for (const url of urls)
     if (!isTargetUrl(url)) throw new UsageError(`"${url}" is not a target`, { hint: 'write it as s3://bucket/prefix or sftp://user@host/folder' });
   return [...new Set(urls)];

@@ -27,6 +27,8 @@ function classify(error: unknown, what: string): SessionError {
   const message = `${what}: ${e.message}`;
   if (e.level === 'client-authentication') return new SessionError(e.message, 'auth', { cause: error });
   // A port that accepts and closes at once: a proxy in front of a server still starting.
+  // ssh2 makes this error and "No response from server" (a connection that died with requests
+  // in flight) with no code that sets them apart from fatal protocol errors; only their text does.
   const cutShort = e.message === 'Connection lost before handshake';
   if ((e.level && TRANSIENT_LEVELS.has(e.level)) || cutShort || e.code === NO_CONNECTION || e.code === CONNECTION_LOST || e.message === 'No response from server' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code))) {
     return new SessionError(message, 'transient', { cause: error });
