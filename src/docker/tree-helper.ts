@@ -107,6 +107,22 @@ const GNU_TAR_IN_SCRIPT = `${swapLine(
 // $1: folder; $2..: entries to count (default: everything below $1).
 const GNU_COUNT_SCRIPT = `${COUNT_SCRIPT}${XATTR_COUNT}`;
 
+// GNU tar where busybox tar would run, for trees that hold sparse files
+// (LDAP's 1 GiB map): holes are found with SEEK_DATA and stored as PAX 1.0
+// sparse members (GNU.sparse.* records, the map before the data), and
+// extraction punches them again. Everything else keeps busybox's semantics,
+// so members written either way restore with either helper: numeric owners,
+// no extended attributes, whole-second mtimes (the PAX atime, ctime and
+// sub-second mtime records GNU tar would add to every entry are left out).
+// Exit 1 on create means a file changed while it was read (a live copy).
+const SPARSE_TAR_FLAGS = '--format=posix --sparse --sparse-version=1.0 --pax-option=delete=atime,delete=ctime,delete=mtime --numeric-owner';
+const SPARSE_TAR_OUT_SCRIPT = swapLine(TAR_OUT_SCRIPT, 'tar -c -f "$out" "$@"', `tar --create --file="$out" ${SPARSE_TAR_FLAGS} -- "$@" || [ "$?" -eq 1 ]`);
+const SPARSE_TAR_IN_SCRIPT = swapLine(
+  TAR_IN_SCRIPT,
+  '{ tar -x -f - --numeric-owner; cat > /dev/null; } < "$in"',
+  '{ tar --extract --file=- --numeric-owner --same-owner --same-permissions; cat > /dev/null; } < "$in"',
+);
+
 export function parseTreeCount(output: string): TreeCount {
   let entries: number | undefined;
   const inodes = new Map<string, number>();
@@ -138,6 +154,8 @@ export interface TreeHelperRun {
   signal?: AbortSignal;
   /** The image runs GNU tar and getfattr: copies keep extended attributes, counts include them. */
   xattrs?: boolean;
+  /** The image runs GNU tar: copies keep holes, with busybox tar's semantics otherwise (SPARSE_TAR_FLAGS). */
+  sparse?: boolean;
 }
 
 async function runScript(run: TreeHelperRun, script: string, args: string[]): Promise<TreeCount> {
@@ -160,7 +178,7 @@ async function runScript(run: TreeHelperRun, script: string, args: string[]): Pr
 
 /** Counts a tree, then writes it as tar into `pipe` (inside the container). */
 export function tarTreeOut(run: TreeHelperRun, dir: string, pipe: string, entries: string[] = []): Promise<TreeCount> {
-  return runScript(run, run.xattrs ? GNU_TAR_OUT_SCRIPT : TAR_OUT_SCRIPT, [dir, pipe, ...entries]);
+  return runScript(run, run.xattrs ? GNU_TAR_OUT_SCRIPT : run.sparse ? SPARSE_TAR_OUT_SCRIPT : TAR_OUT_SCRIPT, [dir, pipe, ...entries]);
 }
 
 /**
@@ -168,7 +186,7 @@ export function tarTreeOut(run: TreeHelperRun, dir: string, pipe: string, entrie
  * from `pipe` into it, and counts the result (all of it, or the `replace` entries).
  */
 export function tarTreeIn(run: TreeHelperRun, dir: string, pipe: string, replace: string[] = []): Promise<TreeCount> {
-  return runScript(run, run.xattrs ? GNU_TAR_IN_SCRIPT : TAR_IN_SCRIPT, [dir, pipe, ...replace]);
+  return runScript(run, run.xattrs ? GNU_TAR_IN_SCRIPT : run.sparse ? SPARSE_TAR_IN_SCRIPT : TAR_IN_SCRIPT, [dir, pipe, ...replace]);
 }
 
 /** Counts a tree without copying it (the proof after a restore). */
@@ -231,6 +249,8 @@ export const TREE_SCRIPTS: readonly string[] = [
   OWNER_SCRIPT,
   SET_TIMES_SCRIPT,
   GNU_COUNT_SCRIPT,
+  SPARSE_TAR_OUT_SCRIPT,
+  SPARSE_TAR_IN_SCRIPT,
   GNU_TAR_OUT_SCRIPT,
   GNU_TAR_IN_SCRIPT,
 ];

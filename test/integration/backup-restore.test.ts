@@ -284,6 +284,12 @@ test('fresh-host round trip: reset everything, restore, same fingerprint, core w
   await stackOk(['up'], stack.env);
   assert.deepEqual(changedKeys(saved, await fingerprint()), []);
   assert.equal(await listFixture(), fixtureListing);
+  // The GNU tar helper put the holes back as holes: LDAP's 1 GiB map and the fixture's 32 MiB file take a few blocks.
+  for (const [volume, file, size] of [[fixtureVolume, 'sparse', 33554433], [`${stack.project}_ldap-vol0`, 'data.mdb', 1073741824]] as const) {
+    const [apparent, blocks] = (await runHelperScript({ script: `stat -c '%s %b' /v/${file}`, mounts: [{ source: volume, target: '/v', readOnly: true }], purpose: 'test sparse file' })).trim().split(' ').map(Number);
+    assert.equal(apparent, size, file);
+    assert.ok(blocks! * 512 < 16 * 1024 * 1024, `${file}: ${blocks! * 512} bytes on disk for ${apparent}`);
+  }
   // The stand-in core answers its health check against the restored database.
   const containers = await projectContainers(docker, stack.project);
   const core = containers.find((c) => c.service === 'core')!;

@@ -23,8 +23,9 @@ const IMAGE_OF: Record<ServiceName, string> = {
 };
 
 export function imagesFor(services: readonly ServiceName[]): string[] {
-  const wanted = new Set(['busybox', ...services.map((s) => IMAGE_OF[s])]);
-  return ['busybox', 'postgres', 'ldap', 'rabbitmq', 'opensearch'].filter((name) => wanted.has(name));
+  // busybox and gnutar: the helpers hossadm copies volumes with (gnutar keeps LDAP's sparse map sparse).
+  const wanted = new Set(['busybox', 'gnutar', ...services.map((s) => IMAGE_OF[s])]);
+  return ['busybox', 'gnutar', 'postgres', 'ldap', 'rabbitmq', 'opensearch'].filter((name) => wanted.has(name));
 }
 
 export { upTimeoutSeconds };

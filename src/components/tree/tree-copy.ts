@@ -13,6 +13,7 @@ import { PreflightError } from '../../errors.ts';
 import { countingStream } from '../../ui/reporter.ts';
 import type { BackupContext, ContentFingerprint, RestoreContext, RunContext } from '../component.ts';
 import { EntryTimeTap, timesList } from './entry-times.ts';
+import { expandSparseMembers } from './sparse-expand.ts';
 
 export const TREE = '/tree';
 
@@ -28,12 +29,18 @@ export interface TreeSource {
   subdir?: string;
   /** Copy with GNU tar in this image instead of busybox tar in the helper image, keeping extended attributes (tree-helper.ts). */
   xattrsImage?: string;
+  /** Copy with GNU tar in this image instead of busybox tar in the helper image, keeping holes and busybox's semantics otherwise (tree-helper.ts). */
+  sparseImage?: string;
 }
 
 const dirOf = (tree: TreeSource) => (tree.subdir ? `${TREE}/${tree.subdir}` : TREE);
 
-export function treeHelper(ctx: RunContext, purpose: string, mounts: TreeHelperRun['mounts'], xattrsImage?: string): TreeHelperRun {
-  const image = xattrsImage ? { image: xattrsImage, xattrs: true } : { image: ctx.config.helperImage };
+export function treeHelper(ctx: RunContext, purpose: string, mounts: TreeHelperRun['mounts'], tar: Pick<TreeSource, 'xattrsImage' | 'sparseImage'> = {}): TreeHelperRun {
+  const image = tar.xattrsImage
+    ? { image: tar.xattrsImage, xattrs: true }
+    : tar.sparseImage
+      ? { image: tar.sparseImage, sparse: true }
+      : { image: ctx.config.helperImage };
   return { docker: ctx.docker, ...image, runId: ctx.runId, purpose, mounts, signal: ctx.signal };
 }
 
@@ -66,7 +73,7 @@ export function tarBytesOf(count: { entries?: number; bytes?: number } | undefin
 
 /** Counts a tree without copying it (the free-space estimate, the proof after a restore). */
 export async function countSource(ctx: RunContext, tree: TreeSource): Promise<TreeCount> {
-  const count = await countTree(treeHelper(ctx, `count ${tree.label}`, [{ source: tree.source, target: TREE, readOnly: true }], tree.xattrsImage), dirOf(tree), tree.entries);
+  const count = await countTree(treeHelper(ctx, `count ${tree.label}`, [{ source: tree.source, target: TREE, readOnly: true }], tree), dirOf(tree), tree.entries);
   if (counted.size > 256) counted.clear();
   counted.set(countKey(ctx, tree), count);
   return count;
@@ -84,7 +91,7 @@ export async function stageTree(ctx: BackupContext, component: string, member: s
       (input) => ctx.staging.add(component, member, countingStream(input, handle, expected)),
       async () => {
         const mounts = [{ source: tree.source, target: TREE, readOnly: true }, { source: ctx.staging.pipeDir, target: '/out' }];
-        count = await tarTreeOut(treeHelper(ctx, `backup ${tree.label}`, mounts, tree.xattrsImage), dirOf(tree), `/out/${pipe}`, tree.entries);
+        count = await tarTreeOut(treeHelper(ctx, `backup ${tree.label}`, mounts, tree), dirOf(tree), `/out/${pipe}`, tree.entries);
       },
     ),
     (m) => `${count?.entries ?? 0} entries, ${m.size} bytes`,
@@ -96,7 +103,8 @@ export async function stageTree(ctx: BackupContext, component: string, member: s
 /**
  * Replaces a tree (or only its listed entries) with a member's contents,
  * then sets the times busybox tar leaves as extracted (folders, symlinks;
- * GNU tar sets them itself).
+ * GNU tar sets them itself). busybox gets sparse members (written by the
+ * GNU tar helper) expanded into plain ones on the way (sparse-expand.ts).
  * Returns the count taken right after extraction: once a service starts it
  * may rewrite its own files, and that is not a restore's fault. `saved` (the
  * count the backup recorded) gives the progress shown an expected size.
@@ -109,14 +117,18 @@ export async function placeTree(ctx: RestoreContext, input: Readable, tree: Tree
   await ctx.reporter.step(tree.label, (handle) =>
     writeToContainer(
       { hostDir: ctx.pipeDir, name: pipe },
-      (output) => pipeline(countingStream(input, handle, tarBytesOf(saved)), times, output),
+      (output) => {
+        const metered = countingStream(input, handle, tarBytesOf(saved));
+        if (tree.xattrsImage || tree.sparseImage) return pipeline(metered, output);
+        return pipeline(metered, expandSparseMembers, times, output);
+      },
       async () => {
-        extracted = await tarTreeIn(treeHelper(ctx, `restore ${tree.label}`, mounts, tree.xattrsImage), dirOf(tree), `/in/${pipe}`, tree.entries);
+        extracted = await tarTreeIn(treeHelper(ctx, `restore ${tree.label}`, mounts, tree), dirOf(tree), `/in/${pipe}`, tree.entries);
       },
     ),
   );
   // GNU tar sets folder and symlink times itself.
-  if (tree.xattrsImage) return extracted!;
+  if (tree.xattrsImage || tree.sparseImage) return extracted!;
   if (times.problem) {
     ctx.reporter.warn(`${tree.label}: folder and symlink times left as extracted (${times.problem})`);
   } else if (times.times.length > 0) {
