@@ -17,4 +17,4 @@ registerKind(cassandraKind);
 registerKind(redisKind);
 registerKind(objectStoreKind);
 
-export { kindNamed, registeredKinds } from './registry.ts';
+export { kindNamed, registeredKinds, registeredRecognisers } from './registry.ts';

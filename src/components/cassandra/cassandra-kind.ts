@@ -12,6 +12,7 @@ import type { ComponentKind } from '../registry.ts';
 import { cassandraBackupTask, preflightCassandra } from './cassandra-backup.ts';
 import { connectNodes, findNodes } from './cassandra-nodes.ts';
 import { cassandraRestoreTask } from './cassandra-restore.ts';
+import { cassandraRecogniser } from './cassandra-recognise.ts';
 
 export interface CassandraConfig {
   /** One compose service per node, in a fixed order (a restore maps nodes by service). */
@@ -79,6 +80,7 @@ const NAME = /^[A-Za-z0-9_]{1,48}$/;
 export const cassandraKind: ComponentKind<CassandraConfig> = {
   name: 'cassandra',
   summary: 'Cassandra keyspaces of a cluster of one or more nodes, by nodetool snapshot and nodetool import',
+  recognisers: [cassandraRecogniser],
   parse(raw, at) {
     const c = object(raw, at);
     onlyKeys(c, at, ['services', 'keyspaces', 'user', 'password', 'port', 'dataDir']);

@@ -21,6 +21,7 @@ import type { ComponentKind } from '../registry.ts';
 import { bucketFingerprint, bucketTar, liveEntries, readBucketFile, type BucketSettings, type ObjectEntry, type StoredObject } from './bucket-archive.ts';
 import { createObjectStoreFiles, DEFAULT_FILES_IMAGE } from './objectstore-files.ts';
 import { openS3, type ObjectStoreClient, type ObjectStoreSettings } from './object-client.ts';
+import { s3Recogniser } from './objectstore-recognise.ts';
 
 export interface ObjectStoreConfig {
   mode: 's3' | 'files';
@@ -330,6 +331,7 @@ async function waitFor<T>(ctx: RunContext, attempt: () => Promise<T>): Promise<T
 export const objectStoreKind: ComponentKind<ObjectStoreConfig> = {
   name: 'objectstore',
   summary: 'S3-compatible object storage: every bucket and object with its metadata and tags, through the S3 API (or a cold copy of the data folder with its extended attributes)',
+  recognisers: [s3Recogniser],
   parse(raw, at) {
     const c = object(raw, at);
     onlyKeys(c, at, ['mode', 'service', 'endpoint', 'port', 'region', 'accessKey', 'secretKey', 'buckets', 'multipartThreshold', 'volume', 'folder', 'image']);

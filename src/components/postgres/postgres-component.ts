@@ -9,6 +9,7 @@ import type { ComponentKind } from '../registry.ts';
 import { postgresBackupTask, preflightPostgres } from './pg-backup.ts';
 import { withClient } from './pg-connection.ts';
 import { postgresRestoreTask } from './pg-restore.ts';
+import { postgresRecogniser } from './postgres-recognise.ts';
 
 export interface PostgresConfig {
   service: string;
@@ -82,6 +83,7 @@ function createPostgres(id: string, config: PostgresConfig, values: Values): Com
 export const postgresKind: ComponentKind<PostgresConfig> = {
   name: 'postgres',
   summary: 'Postgres roles and databases of one service, by pg_dump and pg_restore in its container',
+  recognisers: [postgresRecogniser],
   parse(raw, at) {
     const c = object(raw, at);
     onlyKeys(c, at, ['service', 'user', 'password', 'databases', 'containerBackupDir', 'hostBackupDir', 'dataDir', 'initScriptsDir']);

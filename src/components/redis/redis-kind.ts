@@ -12,6 +12,7 @@ import type { ComponentKind } from '../registry.ts';
 import { preflightRedis, rdbMember, redisBackupTask } from './redis-backup.ts';
 import { info, withRedis, type RedisSettings } from './redis-server.ts';
 import { redisRestoreTask } from './redis-restore.ts';
+import { redisRecogniser } from './redis-recognise.ts';
 
 export interface RedisConfig {
   service: string;
@@ -56,6 +57,7 @@ function createRedis(id: string, config: RedisConfig, values: Values): Component
 export const redisKind: ComponentKind<RedisConfig> = {
   name: 'redis',
   summary: 'a Redis server\'s whole dataset as one RDB (redis-cli --rdb), restored with its append-only file rebuilt',
+  recognisers: [redisRecogniser],
   parse(raw, at) {
     const c = object(raw, at);
     onlyKeys(c, at, ['service', 'password', 'port', 'dataDir', 'databases']);

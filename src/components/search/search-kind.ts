@@ -11,6 +11,7 @@ import type { ComponentKind } from '../registry.ts';
 import { omittedFacts, preflightSearch, searchBackupTask } from './search-backup.ts';
 import { withSearch, type Flavour } from './search-client.ts';
 import { searchRestoreTask } from './search-restore.ts';
+import { searchRecognisers } from './search-recognise.ts';
 
 export interface SearchConfig {
   flavour: Flavour;
@@ -84,6 +85,7 @@ function createSearch(id: string, config: SearchConfig, values: Values): Compone
 export const searchSnapshotKind: ComponentKind<SearchConfig> = {
   name: 'search-snapshot',
   summary: 'OpenSearch or Elasticsearch 7 indices, by the snapshot API into a bind-mounted path.repo folder',
+  recognisers: searchRecognisers,
   parse(raw, at) {
     const c = object(raw, at);
     onlyKeys(c, at, ['flavour', 'service', 'port', 'repository', 'containerRepoDir', 'containerDataDir', 'hostRepoDir', 'dataDir']);

@@ -32,7 +32,7 @@ export interface ServiceFacts {
   running: boolean;
   labels: Record<string, string>;
   env: Record<string, string>;
-  /** The container's command line (entry point and arguments), e.g. to find redis-server --requirepass. */
+  /** The container's command line (entry point and arguments): a recogniser may read settings from it. */
   command: string[];
   mounts: MountFacts[];
 }

@@ -5,14 +5,15 @@
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDir, pathExists, writeJson } from 'fs-extra/esm';
-import { registeredKinds } from '../../components/index.ts';
+import { registeredKinds, registeredRecognisers } from '../../components/index.ts';
+import type { KindRecogniser } from '../../components/registry.ts';
 import { parseEnv, updateEnvText } from '../../config/env-file.ts';
 import { validateProfile } from '../../config/profile.ts';
 import type { DockerClient } from '../../docker/types.ts';
 import { PreflightError } from '../../errors.ts';
 import type { Reporter } from '../../ui/reporter.ts';
 import { chooseProject, readProject, type ServiceFacts } from './facts.ts';
-import { guessKind, type InitPlan, recognise } from './recognise.ts';
+import { type InitPlan, recognise, recogniserFor } from './recognise.ts';
 
 /** The profile init writes into a stack's config folder; later runs with that --config-dir use it. */
 export const PROFILE_FILE = 'hossadm-profile.json';
@@ -50,32 +51,21 @@ async function isDir(path: string): Promise<boolean | undefined> {
   );
 }
 
-/** Asks each Postgres which databases it holds, so the profile names them all (not only POSTGRES_DB). */
-async function postgresDatabases(docker: DockerClient, services: ServiceFacts[]): Promise<Record<string, string[]>> {
-  const found: Record<string, string[]> = {};
+/** Asks each running service what its recogniser wants to know of it (e.g. a server's databases): by question, then by service. */
+async function askServices(
+  docker: DockerClient,
+  services: ServiceFacts[],
+  recognisers: readonly KindRecogniser[],
+): Promise<Record<string, Record<string, unknown>>> {
+  const answers: Record<string, Record<string, unknown>> = {};
   for (const s of services) {
-    if (guessKind(s) !== 'postgres' || !s.running) continue;
-    const user = s.env.POSTGRES_USER || 'postgres';
-    const result = await docker
-      .exec(
-        s.containerId,
-        [
-          'psql',
-          '-At',
-          '--no-psqlrc',
-          '-U',
-          user,
-          '-d',
-          'postgres',
-          '-c',
-          "select datname from pg_database where not datistemplate and datname <> 'postgres' order by 1",
-        ],
-        { env: s.env.POSTGRES_PASSWORD ? { PGPASSWORD: s.env.POSTGRES_PASSWORD } : {} },
-      )
-      .catch(() => undefined);
-    if (result?.exitCode === 0) found[s.service] = result.stdout.split('\n').filter((l) => /^[A-Za-z0-9_-]+$/.test(l));
+    const ask = recogniserFor(s, recognisers)?.recogniser.ask;
+    if (!ask || !s.running) continue;
+    const answer = await ask.run(s, docker);
+    answers[ask.question] ??= {};
+    if (answer !== undefined) answers[ask.question]![s.service] = answer;
   }
-  return found;
+  return answers;
 }
 
 async function helperImage(docker: DockerClient): Promise<string> {
@@ -92,12 +82,14 @@ export async function runInit(deps: { docker: DockerClient; reporter: Reporter }
     () => readProject(docker, project, isDir),
     (f) => `${f.services.length} service(s)`,
   );
+  const recognisers = registeredRecognisers();
   const plan: InitPlan = recognise(facts, {
+    ...(await askServices(docker, facts.services, recognisers)),
     configDir: request.configDir,
     kinds: registeredKinds().map((k) => k.name),
+    recognisers,
     helperImage: await helperImage(docker),
     ...(request.backupRoot ? { backupRoot: request.backupRoot } : {}),
-    databases: await postgresDatabases(docker, facts.services),
   });
   // What init writes must load: a profile that fails here is a bug of init, said plainly.
   validateProfile(plan.profile);

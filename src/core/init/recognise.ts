@@ -1,9 +1,13 @@
 // From what a running Compose project shows (facts.ts) to a profile an
-// operator reviews: each service's kind guessed from its image, overridden
-// by its labels; named volumes into one `volumes` instance; writable
-// bind-mounted folders into `folder` instances copied while writers stop.
-// Pure, so every guess is unit-tested without an engine.
+// operator reviews: each service offered to the registered kinds'
+// recognisers (by image name, or by the hossadm.kind label), the one that
+// answers turning it into an instance; named volumes into one `volumes`
+// instance; writable bind-mounted folders into `folder` instances copied
+// while writers stop. Which servers there are is the kinds' knowledge, not
+// this file's. Pure, so every guess is unit-tested without an engine.
 import { basename, dirname, isAbsolute, relative } from 'node:path';
+import type { RecogniseContext } from '../../components/recogniser.ts';
+import { type KindRecogniser, registeredRecognisers } from '../../components/registry.ts';
 import type { MountFacts, ProjectFacts, ServiceFacts } from './facts.ts';
 
 /** Labels on a service that override what is guessed (in the spirit of offen/docker-volume-backup's). */
@@ -11,7 +15,6 @@ export const LABELS = {
   kind: 'hossadm.kind',
   skip: 'hossadm.skip',
   stop: 'hossadm.stop-during-backup',
-  postgresBackupDir: 'hossadm.postgres.backup-dir',
 } as const;
 
 /** The variable naming the config folder in an init-made profile. */
@@ -20,16 +23,18 @@ export const CONFIG_DIR_VARIABLE = 'HOSSADM_CONFIG_DIR';
 export interface InitOptions {
   /** The folder the profile and .env go into (absolute). */
   configDir: string;
-  /** Kinds registered in this hossadm (redis may be missing). */
+  /** Kinds this hossadm has: a recogniser of another kind writes no instance. */
   kinds: readonly string[];
+  /** The recognisers to offer services to; default: every registered kind's. */
+  recognisers?: readonly KindRecogniser[];
   /** The helper image to name (one that is on this host). */
   helperImage: string;
   /** BACKUP_ROOT, when the operator chose one; default ${HOSSADM_CONFIG_DIR}/backup. */
   backupRoot?: string;
-  /** Postgres databases found per service (by asking the server), when it could be asked. */
-  databases?: Record<string, string[]>;
   /** For the description. */
   now?: Date;
+  /** What recognisers learned by asking the running servers: by their `ask`'s question, then by service. */
+  readonly [question: string]: unknown;
 }
 
 export interface InitPlan {
@@ -42,11 +47,9 @@ export interface InitPlan {
   notes: string[];
 }
 
-type Kind = 'postgres' | 'search-opensearch' | 'search-elasticsearch' | 'cassandra' | 'redis' | 's3' | 'none';
-
 const SYSTEM_PATHS = /^\/(proc|sys|dev|run|var\/run|etc|usr|lib|boot)(\/|$)/;
 
-/** The image's repository name without registry, namespace or tag: "hoss-local/postgres:local" -> "postgres". */
+/** The image's repository name without registry, namespace or tag: "registry.example:5000/acme/web:2.1" -> "web". */
 export function imageName(image: string): string {
   const noDigest = image.split('@')[0]!;
   const lastSlash = noDigest.lastIndexOf('/');
@@ -54,22 +57,17 @@ export function imageName(image: string): string {
   return tail.split(':')[0]!.toLowerCase();
 }
 
-export function guessKind(service: ServiceFacts): Kind {
+/** The recogniser a service's hossadm.kind label names, else the first whose image names match; undefined for none. */
+export function recogniserFor(service: ServiceFacts, recognisers: readonly KindRecogniser[] = registeredRecognisers()): KindRecogniser | undefined {
   const label = service.labels[LABELS.kind]?.trim().toLowerCase();
-  if (label) {
-    if (label === 'postgres' || label === 'redis' || label === 'cassandra' || label === 's3' || label === 'none') return label;
-    if (label === 'opensearch' || label === 'search-snapshot') return 'search-opensearch';
-    if (label === 'elasticsearch') return 'search-elasticsearch';
-    return 'none';
-  }
+  if (label) return recognisers.find((r) => r.recogniser.labels.includes(label));
   const name = imageName(service.image);
-  if (/^(postgres|postgis|timescaledb|timescaledb-ha|pgvector)/.test(name) || /postgres/.test(name)) return 'postgres';
-  if (/opensearch(?!-dashboards)/.test(name)) return 'search-opensearch';
-  if (/^elasticsearch/.test(name)) return 'search-elasticsearch';
-  if (/cassandra/.test(name)) return 'cassandra';
-  if (/^(redis|valkey|keydb)/.test(name) && !/insight|commander|exporter/.test(name)) return 'redis';
-  if (/^(minio|seaweedfs|garage|localstack|s3proxy|zenko|cloudserver|ceph)/.test(name)) return 's3';
-  return 'none';
+  return recognisers.find(({ recogniser: r }) => r.images.some((p) => p.test(name)) && !r.notImages?.some((p) => p.test(name)));
+}
+
+/** What init takes a service for: its recogniser's name, or "none" (its data is copied as files). */
+export function guessKind(service: ServiceFacts, recognisers?: readonly KindRecogniser[]): string {
+  return recogniserFor(service, recognisers)?.recogniser.name ?? 'none';
 }
 
 const isTrue = (value: string | undefined) => value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
@@ -127,14 +125,19 @@ export function recognise(facts: ProjectFacts, options: InitOptions): InitPlan {
     if (secret && !secrets.includes(name)) secrets.push(name);
     return name;
   };
-  /** A value the container has in its environment becomes a { env } reference; a default stays a literal. */
-  const ref = (s: ServiceFacts, variable: string, fallback: string | undefined, secret: boolean): unknown => {
-    const value = s.env[variable];
-    if (value === undefined || value === '') return fallback;
-    return { env: setEnv(s.service, variable, value, secret) };
-  };
-  const bindAt = (s: ServiceFacts, destination: string) => s.mounts.find((m) => m.type === 'bind' && m.destination === destination);
-  const mountAt = (s: ServiceFacts, destination: string) => s.mounts.find((m) => m.destination === destination);
+  const recognisers = options.recognisers ?? registeredRecognisers();
+  const contextFor = (s: ServiceFacts, { recogniser }: KindRecogniser): RecogniseContext => ({
+    project: facts.project,
+    answer: recogniser.ask ? (options[recogniser.ask.question] as Record<string, unknown> | undefined)?.[s.service] : undefined,
+    setEnv: (wanted, value, secret) => setEnv(s.service, wanted, value, secret),
+    // A value the container has in its environment becomes a { env } reference; a default stays a literal.
+    ref: (variable, fallback, secret) => {
+      const value = s.env[variable];
+      if (value === undefined || value === '') return fallback;
+      return { env: setEnv(s.service, variable, value, secret) };
+    },
+    note: (line) => notes.push(`${s.service}: ${line}`),
+  });
 
   for (const s of facts.services) {
     if (isTrue(s.labels[LABELS.skip])) {
@@ -146,113 +149,23 @@ export function recognise(facts: ProjectFacts, options: InitOptions): InitPlan {
       keepRunning.add(s.service);
       notes.push(`${s.service}: keeps running during backups (label ${LABELS.stop}=false); its volumes and folders are copied live`);
     }
-    let kind = guessKind(s);
-    if (kind === 'redis' && !options.kinds.includes('redis')) {
-      notes.push(`${s.service}: Redis (${s.image}); this hossadm has no redis kind, so its data is copied as files while it is stopped`);
-      kind = 'none';
-    }
-    if (kind === 'cassandra') {
-      notes.push(
-        `${s.service}: Cassandra (${s.image}); its data is copied as files while it is stopped (for snapshots, write a cassandra instance by hand: see docs/commands.md)`,
-      );
-      kind = 'none';
-    }
-    if (kind === 's3') {
-      notes.push(`${s.service}: an S3 server (${s.image}); its storage is copied as files while it is stopped; buckets on a remote S3 are not backed up`);
-      kind = 'none';
-    }
-    if (kind === 'postgres') {
-      const pgdata = s.env.PGDATA || '/var/lib/postgresql/data';
-      const data = mountAt(s, pgdata) ?? s.mounts.find((m) => m.destination.startsWith('/var/lib/postgresql'));
-      const init = bindAt(s, '/docker-entrypoint-initdb.d');
-      const labelled = s.labels[LABELS.postgresBackupDir];
-      const backup = labelled
-        ? bindAt(s, labelled)
-        : s.mounts
-            .filter((m) => m.type === 'bind' && !m.readOnly && m.isDir !== false && m !== data && m !== init)
-            .sort((a, b) => Number(/backup|dump/i.test(b.destination)) - Number(/backup|dump/i.test(a.destination)))[0];
-      if (!backup || !init) {
-        const missing = [!backup && 'a writable bind-mounted folder for dumps', !init && 'a bind-mounted /docker-entrypoint-initdb.d']
-          .filter(Boolean)
-          .join(' and ');
-        notes.push(`${s.service}: Postgres (${s.image}) without ${missing}; its data is copied as files while it is stopped (add them for pg_dump backups)`);
-      } else {
-        const id = idFrom(s.service, ids);
-        const user = ref(s, 'POSTGRES_USER', 'postgres', false);
-        const password = ref(s, 'POSTGRES_PASSWORD', undefined, true);
-        const userName = s.env.POSTGRES_USER || 'postgres';
-        const found = options.databases?.[s.service];
-        const defaultDb = s.env.POSTGRES_DB || userName;
-        const databases = (found && found.length > 0 ? found : [defaultDb]).map((d) =>
-          d === s.env.POSTGRES_DB ? { env: setEnv(s.service, 'POSTGRES_DB', d, false) } : d,
-        );
-        if (password === undefined) notes.push(`${s.service}: POSTGRES_PASSWORD is not set in the container; set the password in the profile by hand`);
-        const config: Record<string, unknown> = {
-          service: s.service,
-          user,
-          password: password ?? { env: setEnv(s.service, 'POSTGRES_PASSWORD', '', true) },
-          databases,
-          containerBackupDir: backup.destination,
-          hostBackupDir: backup.source,
-          initScriptsDir: init.source,
-        };
-        if (data?.type === 'bind') config.dataDir = data.source;
-        components.push({ id, kind: 'postgres', config });
-        keepRunning.add(s.service);
-        for (const m of [data, init, backup]) if (m) claim(m);
-        notes.push(
-          `${s.service}: Postgres (${s.image}) -> instance "${id}": pg_dump of ${found?.length ? found.join(', ') : defaultDb} through ${backup.source}`,
-        );
-        continue;
+    const found = recogniserFor(s, recognisers);
+    if (found) {
+      const { kind, recogniser } = found;
+      const what = `${s.service}: ${recogniser.title} (${s.image})`;
+      if (!recogniser.plan) notes.push(`${what}; ${recogniser.asFiles ?? 'its data is copied as files while it is stopped'}`);
+      else if (!options.kinds.includes(kind)) notes.push(`${what}; this hossadm has no ${kind} kind, so its data is copied as files while it is stopped`);
+      else {
+        const instance = recogniser.plan(s, contextFor(s, found));
+        if (instance) {
+          const id = idFrom(s.service, ids);
+          components.push({ id, kind, config: instance.config });
+          keepRunning.add(s.service);
+          for (const m of instance.claims) if (m) claim(m);
+          notes.push(`${what} -> instance "${id}": ${instance.saves}`);
+          continue;
+        }
       }
-    }
-    if (kind === 'search-opensearch' || kind === 'search-elasticsearch') {
-      const flavour = kind === 'search-opensearch' ? 'opensearch' : 'elasticsearch';
-      const repoSetting = s.env['path.repo'] ?? s.env.path_repo;
-      // path.repo set in the environment names the folder; else a writable bind-mounted folder named like one.
-      const repo = repoSetting
-        ? bindAt(s, repoSetting.split(',')[0]!.trim())
-        : s.mounts.find((m) => m.type === 'bind' && !m.readOnly && m.isDir !== false && /snapshot|backup|repo/i.test(m.destination));
-      const dataDir = flavour === 'opensearch' ? '/usr/share/opensearch/data' : '/usr/share/elasticsearch/data';
-      if (!repo) {
-        notes.push(
-          `${s.service}: ${flavour} (${s.image}) without path.repo on a bind-mounted folder; its data is copied as files while it is stopped (set path.repo for snapshots)`,
-        );
-      } else {
-        const id = idFrom(s.service, ids);
-        const data = mountAt(s, dataDir);
-        components.push({
-          id,
-          kind: 'search-snapshot',
-          config: {
-            flavour,
-            service: s.service,
-            port: 9200,
-            repository: `${facts.project}-hossadm`.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
-            containerRepoDir: repo.destination,
-            containerDataDir: dataDir,
-            hostRepoDir: repo.source,
-            ...(data?.type === 'bind' ? { dataDir: data.source } : {}),
-          },
-        });
-        keepRunning.add(s.service);
-        for (const m of [repo, data]) if (m) claim(m);
-        notes.push(`${s.service}: ${flavour} (${s.image}) -> instance "${id}": snapshots through ${repo.source}`);
-        continue;
-      }
-    }
-    if (kind === 'redis') {
-      const data = mountAt(s, '/data') ?? s.mounts.find((m) => m.type !== 'other' && !m.readOnly);
-      const id = idFrom(s.service, ids);
-      const passArg = s.command.indexOf('--requirepass');
-      const config: Record<string, unknown> = { service: s.service, dataDir: data?.destination ?? '/data' };
-      if (s.env.REDIS_PASSWORD) config.password = { env: setEnv(s.service, 'REDIS_PASSWORD', s.env.REDIS_PASSWORD, true) };
-      else if (passArg >= 0 && s.command[passArg + 1]) config.password = { env: setEnv(s.service, 'REDIS_PASSWORD', s.command[passArg + 1]!, true) };
-      components.push({ id, kind: 'redis', config });
-      keepRunning.add(s.service);
-      if (data) claim(data);
-      notes.push(`${s.service}: Redis (${s.image}) -> instance "${id}": one RDB of every database`);
-      continue;
     }
     // Anything else: its named volumes and writable folders are data.
     for (const m of s.mounts) {
