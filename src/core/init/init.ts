@@ -84,7 +84,7 @@ export async function runInit(deps: { docker: DockerClient; reporter: Reporter }
   );
   const recognisers = registeredRecognisers();
   const plan: InitPlan = recognise(facts, {
-    ...(await askServices(docker, facts.services, recognisers)),
+    answers: await askServices(docker, facts.services, recognisers),
     configDir: request.configDir,
     kinds: registeredKinds().map((k) => k.name),
     recognisers,

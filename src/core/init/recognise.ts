@@ -34,7 +34,7 @@ export interface InitOptions {
   /** For the description. */
   now?: Date;
   /** What recognisers learned by asking the running servers: by their `ask`'s question, then by service. */
-  readonly [question: string]: unknown;
+  answers?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 export interface InitPlan {
@@ -128,7 +128,7 @@ export function recognise(facts: ProjectFacts, options: InitOptions): InitPlan {
   const recognisers = options.recognisers ?? registeredRecognisers();
   const contextFor = (s: ServiceFacts, { recogniser }: KindRecogniser): RecogniseContext => ({
     project: facts.project,
-    answer: recogniser.ask ? (options[recogniser.ask.question] as Record<string, unknown> | undefined)?.[s.service] : undefined,
+    answer: recogniser.ask ? options.answers?.[recogniser.ask.question]?.[s.service] : undefined,
     setEnv: (wanted, value, secret) => setEnv(s.service, wanted, value, secret),
     // A value the container has in its environment becomes a { env } reference; a default stays a literal.
     ref: (variable, fallback, secret) => {
