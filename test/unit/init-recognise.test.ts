@@ -61,7 +61,12 @@ const shop: ProjectFacts = {
   ],
 };
 
-const options = { configDir: '/etc/hossadm/shop', helperImage: 'busybox', now: new Date('2025-01-02T03:04:05Z'), answers: { databases: { ledger: ['books', 'audit'] } } };
+const options = {
+  configDir: '/etc/hossadm/shop',
+  helperImage: 'busybox',
+  now: new Date('2025-01-02T03:04:05Z'),
+  answers: { databases: { ledger: ['books', 'audit'] } },
+};
 
 test('images name their kinds; labels override', () => {
   assert.equal(imageName('registry.example:5000/acme/postgres:15@sha256:abc'), 'postgres');
