@@ -8,10 +8,10 @@
 
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { ArchiveError } from '../errors.ts';
 import { AgeSealer } from './age/age-file.ts';
+import { fileSha256 } from './file-sha256.ts';
 import type { AgeRecipients } from './age/keys.ts';
 import { verifyArchive, type VerifiedArchive } from './verify-archive.ts';
 
@@ -72,9 +72,7 @@ export class EncryptedSink {
 
 /** Re-reads the written file and compares its sha256 with the one computed while writing it. */
 export async function checkCiphertext(path: string, expectedSha256: string, signal?: AbortSignal): Promise<void> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024, signal })) hash.update(chunk as Buffer);
-  const actual = hash.digest('hex');
+  const actual = await fileSha256(path, signal);
   if (actual !== expectedSha256) {
     throw new ArchiveError(`${path} differs from what was written (sha256 ${actual}, expected ${expectedSha256}): the disk did not keep it`, {
       hint: 'check the disk under BACKUP_ROOT, then run the backup again',

@@ -50,15 +50,17 @@ export async function listArchives(backupsDir: string, prefix: string, identitie
     const bytes = (await stat(path)).size;
     const takenAt = archiveDate(name)!;
     const encrypted = await isEncryptedArchive(path);
-    if (encrypted && !identities) {
-      entries.push({ name, path, bytes, takenAt, manifest: undefined, problem: undefined, encrypted });
-      continue;
+    let manifest: Manifest | undefined;
+    let problem: string | undefined;
+    // Without identities an encrypted archive's manifest stays unread: not a problem of the archive.
+    if (!encrypted || identities) {
+      try {
+        manifest = parseManifest(await readManifest(path, { identities }));
+      } catch (error) {
+        problem = (error as Error).message;
+      }
     }
-    try {
-      entries.push({ name, path, bytes, takenAt, manifest: parseManifest(await readManifest(path, { identities })), problem: undefined, encrypted });
-    } catch (error) {
-      entries.push({ name, path, bytes, takenAt, manifest: undefined, problem: (error as Error).message, encrypted });
-    }
+    entries.push({ name, path, bytes, takenAt, manifest, problem, encrypted });
   }
   return entries;
 }

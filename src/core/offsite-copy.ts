@@ -1,12 +1,12 @@
 // Copies archives to a target and back. The archive is read twice: once
 // for its sha256 (which the target must prove its copy has), once to send
 // it, in constant memory. A download lands under its final name only whole.
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { openAtomicFile } from '../archive/atomic-file.ts';
+import { fileSha256 } from '../archive/file-sha256.ts';
 import { ConfigError, HossError, OperationError } from '../errors.ts';
 import type { Target } from '../offsite/target.ts';
 import type { Reporter } from '../ui/reporter.ts';
@@ -17,12 +17,6 @@ export interface CopyResult {
   name: string;
   bytes: number;
   seconds: number;
-}
-
-async function sha256Of(path: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash, { signal });
-  return hash.digest('hex');
 }
 
 export interface CopyOptions {
@@ -39,7 +33,7 @@ export async function copyArchive(target: Target, path: string, reporter: Report
     },
   );
   const started = Date.now();
-  const sha256 = await reporter.step(`checksum ${name}`, () => sha256Of(path, options.signal));
+  const sha256 = await reporter.step(`checksum ${name}`, () => fileSha256(path, options.signal));
   await reporter.step(
     `copy ${name} to ${target.url}`,
     (handle) =>

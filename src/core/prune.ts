@@ -47,8 +47,8 @@ async function plan(backupsDir: string, prefix: string, rules: RetentionRules, n
   const candidates = entries.map((e) => ({
     name: e.name,
     takenAt: e.takenAt,
-    // An encrypted archive's manifest is unread without the key; that says nothing about damage.
-    damaged: (e.manifest === undefined && !e.encrypted) || verifications[e.name]?.ok === false,
+    // The catalog names a problem only for an archive it could not read; an encrypted one unread for want of the key has none.
+    damaged: e.problem !== undefined || verifications[e.name]?.ok === false,
     verified: verifications[e.name]?.ok === true,
   }));
   return { decisions: planRetention(candidates, rules, now), bytes: new Map(entries.map((e) => [e.name, e.bytes])) };
