@@ -16,16 +16,12 @@ export interface RemoteEntry extends RemoteArchive {
   takenAt: Date;
 }
 
-/** The date an archive's name carries, whatever its codec or encryption suffix after ".tar". */
-function remoteDate(name: string, prefix: string): Date | undefined {
-  return archiveDate(name.replace(/\.tar(\.[a-z0-9]+)*$/, '.tar'), prefix);
-}
-
 /** The profile's archives in the target, newest first. */
 export async function listRemote(target: Target, prefix: string, signal?: AbortSignal): Promise<RemoteEntry[]> {
   const entries: RemoteEntry[] = [];
   for (const archive of await target.list(signal)) {
-    const takenAt = remoteDate(archive.name, prefix);
+    // The same names as in BACKUP_ROOT: a side file such as <archive>.sha256 is not an archive.
+    const takenAt = archiveDate(archive.name, prefix);
     if (takenAt) entries.push({ ...archive, takenAt });
   }
   return entries.sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime() || (a.name < b.name ? 1 : -1));

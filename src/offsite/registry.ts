@@ -51,6 +51,7 @@ export function splitArchiveUrl(url: string): { target: string; name: string } |
   const cut = url.lastIndexOf('/');
   if (!isTargetUrl(url) || cut <= url.indexOf('://') + 2) return undefined;
   const name = url.slice(cut + 1);
-  if (name !== 'latest' && !/^[a-z0-9][a-z0-9-]*-\d{8}T\d{6}Z\.tar(\.[a-z0-9]+)*$/.test(name)) return undefined;
+  // The endings hossadm writes (catalog.ts): a side file such as <archive>.sha256 is not an archive.
+  if (name !== 'latest' && !/^[a-z0-9][a-z0-9-]*-\d{8}T\d{6}Z\.tar(\.zst|\.gz)?(\.age)?$/.test(name)) return undefined;
   return { target: url.slice(0, cut), name };
 }

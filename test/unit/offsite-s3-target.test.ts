@@ -11,6 +11,8 @@ import { isTargetUrl, openTarget, splitArchiveUrl } from '../../src/offsite/regi
 import { isTransient, withRetry } from '../../src/offsite/retry.ts';
 import { inParts, parseS3Url, partSizeFor, S3Target } from '../../src/offsite/s3-target.ts';
 import { copyTargets } from '../../src/cli/target-options.ts';
+import { listRemote } from '../../src/core/offsite-catalog.ts';
+import type { Target } from '../../src/offsite/target.ts';
 import { s3SettingsFrom } from '../../src/offsite/s3-settings.ts';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -45,6 +47,8 @@ test('target URLs: bucket and prefix, names in a target, unknown kinds and bad b
   assert.deepEqual(splitArchiveUrl(`s3://archives/nightly/${NAME}`), { target: 's3://archives/nightly', name: NAME });
   assert.deepEqual(splitArchiveUrl('s3://archives/latest'), { target: 's3://archives', name: 'latest' });
   assert.equal(splitArchiveUrl('s3://archives/nightly'), undefined);
+  assert.deepEqual(splitArchiveUrl(`s3://archives/nightly/${NAME}.age`), { target: 's3://archives/nightly', name: `${NAME}.age` });
+  assert.equal(splitArchiveUrl(`s3://archives/nightly/${NAME}.sha256`), undefined);
   await assert.rejects(openTarget('ftp://host/x', {}), (e: Error) => e instanceof UsageError && /not a target hossadm knows/.test(e.message));
   await assert.rejects(openTarget('s3://archives', {}), (e: Error) => e instanceof ConfigError && /no S3 credentials/.test(e.message));
   assert.equal(new S3Target('s3://archives/nightly/', new FakeS3Api()).url, 's3://archives/nightly');
@@ -201,4 +205,13 @@ test('S3 settings: keys from the environment or a mode-600 file (one readable by
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a target lists as archives only the names hossadm writes: a side file beside an archive is not one, nor the latest', async () => {
+  const names = [NAME, `${NAME}.sha256`, 'hoss-backup-20261130T020304Z.tar.zst.age', 'other-backup-20261202T020304Z.tar.zst'];
+  const target = { list: async () => names.map((name) => ({ name, bytes: 1 })) } as unknown as Target;
+  assert.deepEqual(
+    (await listRemote(target, 'hoss-backup')).map((e) => e.name),
+    [NAME, 'hoss-backup-20261130T020304Z.tar.zst.age'],
+  );
 });
