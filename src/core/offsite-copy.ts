@@ -22,6 +22,8 @@ export interface CopyResult {
 export interface CopyOptions {
   lockDays?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** The archive's sha256 when the caller has it already (one checksum for several targets). */
+  sha256?: string | undefined;
 }
 
 export async function copyArchive(target: Target, path: string, reporter: Reporter, options: CopyOptions = {}): Promise<CopyResult> {
@@ -33,7 +35,7 @@ export async function copyArchive(target: Target, path: string, reporter: Report
     },
   );
   const started = Date.now();
-  const sha256 = await reporter.step(`checksum ${name}`, () => fileSha256(path, options.signal));
+  const sha256 = options.sha256 ?? (await checksum(path, reporter, options.signal));
   await reporter.step(
     `copy ${name} to ${target.url}`,
     (handle) =>
@@ -49,6 +51,10 @@ export async function copyArchive(target: Target, path: string, reporter: Report
   return { target: target.url, name, bytes, seconds: Math.round((Date.now() - started) / 100) / 10 };
 }
 
+function checksum(path: string, reporter: Reporter, signal?: AbortSignal): Promise<string> {
+  return reporter.step(`checksum ${basename(path)}`, () => fileSha256(path, signal));
+}
+
 /**
  * Copies one archive to every target, each tried even when another failed;
  * an OperationError naming every failure after all were tried.
@@ -56,12 +62,15 @@ export async function copyArchive(target: Target, path: string, reporter: Report
 export async function copyToTargets(targets: readonly Target[], path: string, reporter: Reporter, options: CopyOptions = {}): Promise<CopyResult[]> {
   const done: CopyResult[] = [];
   const failed: string[] = [];
+  let sha256 = options.sha256;
   for (const target of targets) {
     try {
-      done.push(await copyArchive(target, path, reporter, options));
+      // The archive is read once for its checksum, whatever the number of targets.
+      if (targets.length > 1) sha256 ??= await checksum(path, reporter, options.signal);
+      done.push(await copyArchive(target, path, reporter, { ...options, sha256 }));
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      const message = error instanceof HossError ? error.message : (error as Error).message;
+      const message = (error as Error).message;
       reporter.warn(message);
       failed.push(message);
     }

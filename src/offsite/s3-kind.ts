@@ -1,6 +1,6 @@
 // The s3:// kind of target: settings from the environment (s3-settings.ts),
-// requests through @aws-sdk/client-s3 (s3-api.ts), loaded only when an S3
-// target is used so other commands start without it.
+// requests through @aws-sdk/client-s3 (s3-api.ts, imported when an S3 target
+// is opened; the objectstore kind loads the SDK itself at start-up today).
 import type { TargetKind } from './registry.ts';
 import { s3SettingsFrom } from './s3-settings.ts';
 import { parseS3Url, S3Target } from './s3-target.ts';

@@ -12,6 +12,8 @@ import { isTransient, withRetry } from '../../src/offsite/retry.ts';
 import { inParts, parseS3Url, partSizeFor, S3Target } from '../../src/offsite/s3-target.ts';
 import { copyTargets } from '../../src/cli/target-options.ts';
 import { listRemote } from '../../src/core/offsite-catalog.ts';
+import { copyToTargets } from '../../src/core/offsite-copy.ts';
+import { SilentReporter } from '../../src/ui/reporter.ts';
 import type { Target } from '../../src/offsite/target.ts';
 import { s3SettingsFrom } from '../../src/offsite/s3-settings.ts';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -214,4 +216,28 @@ test('a target lists as archives only the names hossadm writes: a side file besi
     (await listRemote(target, 'hoss-backup')).map((e) => e.name),
     [NAME, 'hoss-backup-20261130T020304Z.tar.zst.age'],
   );
+});
+
+test('copies to several targets read the archive once for its checksum, and each target gets that sha256', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hossadm-copies-'));
+  try {
+    const path = join(dir, NAME);
+    const bytes = randomBytes(200_000);
+    await writeFile(path, bytes);
+    const got: string[] = [];
+    const target = (url: string) =>
+      ({
+        url,
+        put: async (_name: string, source: Readable, options: { sha256: string }) => {
+          for await (const _ of source);
+          got.push(options.sha256);
+        },
+      }) as unknown as Target;
+    const reporter = new SilentReporter();
+    await copyToTargets([target('s3://a/x'), target('sftp://u@h/y')], path, reporter);
+    assert.deepEqual(got, Array(2).fill(createHash('sha256').update(bytes).digest('hex')));
+    assert.equal(reporter.lines.filter((l) => l.startsWith('checksum ')).length, 1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
