@@ -41,7 +41,7 @@ type FieldName = keyof typeof FIELD;
 
 const MEMBER_MODE = 0o600;
 const OWNER_NAME = 'root';
-const USTAR_SIZE_LIMIT = 8 ** 11;
+export const USTAR_SIZE_LIMIT = 8 ** 11;
 const PAX_HEADER_PREFIX = './PaxHeaders/';
 /** Extended headers hossadm writes are a few hundred bytes; more is not ours. */
 export const PAX_DATA_LIMIT = 64 * 1024;
@@ -118,7 +118,7 @@ function writeOctal(block: Buffer, field: FieldName, value: number): void {
 }
 
 /** Sum of the header bytes with the checksum field counted as spaces. */
-function checksumOf(block: Buffer): number {
+export function checksumOf(block: Buffer): number {
   let sum = 0;
   for (let i = 0; i < BLOCK_SIZE; i++) sum += i >= FIELD.checksum[0] && i < FIELD.checksum[0] + FIELD.checksum[1] ? 0x20 : block[i]!;
   return sum;

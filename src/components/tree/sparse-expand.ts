@@ -10,7 +10,7 @@
 // Memory stays flat: data is passed on as it arrives and holes are yielded
 // as one shared block of zeros at a time.
 import { ByteSource } from '../../archive/byte-source.ts';
-import { BLOCK_SIZE, isZeroBlock, paddedSize, parseHeader, parsePaxData } from '../../archive/tar-header.ts';
+import { BLOCK_SIZE, checksumOf, isZeroBlock, paddedSize, paddingFor, parseHeader, parsePaxData, USTAR_SIZE_LIMIT } from '../../archive/tar-header.ts';
 import { OperationError } from '../../errors.ts';
 
 const ZEROS = Buffer.alloc(64 * 1024);
@@ -18,7 +18,6 @@ const ZEROS = Buffer.alloc(64 * 1024);
 const PAX_LIMIT = 1024 * 1024;
 /** Entry types whose size field counts data blocks that follow the header. */
 const HAS_DATA = new Set(['0', '\u0000', '7', 'x', 'g', 'L', 'K']);
-const USTAR_SIZE_LIMIT = 8 ** 11;
 
 /** Rewrites the PAX 1.0 sparse members of a tar stream into plain members busybox tar extracts. */
 export async function* expandSparseMembers(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
@@ -86,7 +85,7 @@ async function* expandOne(source: ByteSource, records: Map<string, string>): Asy
   if (realSize >= USTAR_SIZE_LIMIT) rest.set('size', String(realSize));
   const pax = paxBody(rest);
   yield ustarLike(block, { name: 'PaxHeaders/sparse', size: pax.length, type: 'x' });
-  yield Buffer.concat([pax, Buffer.alloc(paddedSize(pax.length) - pax.length)]);
+  yield Buffer.concat([pax, paddingFor(pax.length)]);
   yield ustarLike(block, { name, size: realSize < USTAR_SIZE_LIMIT ? realSize : 0, type: '0' });
 
   for (const { offset, length } of segments) {
@@ -97,7 +96,7 @@ async function* expandOne(source: ByteSource, records: Map<string, string>): Asy
     consumed += length;
   }
   yield* zeros(realSize - position);
-  yield Buffer.alloc(paddedSize(realSize) - realSize);
+  yield paddingFor(realSize);
   if (consumed > stored) throw new OperationError(`${name}: its sparse map holds more data than the member`);
   await skipBytes(source, paddedSize(stored) - consumed, name);
 }
@@ -135,10 +134,7 @@ function ustarLike(original: Buffer, fields: { name: string; size: number; type:
   block.fill(0, 345, 500); // prefix: the name above is the whole name
   block.write(`${fields.size.toString(8).padStart(11, '0')}\u0000`, 124, 12, 'latin1');
   block.write(fields.type, 156, 1, 'latin1');
-  block.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  block.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'latin1');
+  block.write(`${checksumOf(block).toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'latin1');
   return block;
 }
 
