@@ -5,8 +5,9 @@
 // faster than a container's attached stdout, and no uncompressed copy of
 // the data ever lands on disk.
 import { execFile } from 'node:child_process';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { constants, createWriteStream, open as openFd } from 'node:fs';
 import { lstat, open, readdir, rm } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import { OperationError } from '../errors.ts';
 import { NoSpaceError } from './no-space.ts';
 
 const run = promisify(execFile);
+const openDescriptor = promisify(openFd);
 
 /** Node has no mkfifo; coreutils' does it without a shell. */
 export async function makeFifo(path: string): Promise<void> {
@@ -60,6 +62,20 @@ export async function releaseLeftPipes(dir: string): Promise<string[]> {
   return released;
 }
 
+/**
+ * Our reading end of a FIFO as a libuv pipe stream. The open blocks (in the
+ * thread pool) until the producer opens its end, or until
+ * releaseBlockedOpen wakes it; libuv then reads the descriptor without
+ * blocking, a pipe buffer (64 KiB) at a time into buffers sized to what
+ * arrived. fs.createReadStream would instead allocate a fresh
+ * highWaterMark-sized buffer for every read, of which a pipe fills 64 KiB:
+ * measured on 300 MB, a third of the CPU time.
+ */
+export async function openPipeReader(path: string): Promise<Socket> {
+  const fd = await openDescriptor(path, constants.O_RDONLY);
+  return new Socket({ fd, readable: true, writable: false });
+}
+
 export interface FifoExchange {
   /** Host folder that is bind-mounted into the producer or consumer container. */
   hostDir: string;
@@ -79,8 +95,11 @@ export async function readFromContainer<T>(
 ): Promise<T> {
   const path = join(exchange.hostDir, exchange.name);
   await makeFifo(path);
-  const input = createReadStream(path, { highWaterMark: 1 << 20 });
-  const consumed = consume(input);
+  let input: Socket | undefined;
+  const consumed = openPipeReader(path).then((socket) => {
+    input = socket;
+    return consume(socket);
+  });
   consumed.catch(() => undefined);
   try {
     try {
@@ -90,7 +109,9 @@ export async function readFromContainer<T>(
     }
     return await consumed;
   } catch (error) {
-    input.destroy();
+    // Not yet open only if the producer failed before opening its end: then
+    // releaseBlockedOpen has woken the open, and the consumer sees an empty stream.
+    input?.destroy();
     // A full disk on our side breaks the producer's pipe: the disk is the cause, the broken pipe its symptom.
     const ours = await consumed.then(() => undefined, (e: unknown) => e);
     throw ours instanceof NoSpaceError ? ours : error;
