@@ -28,15 +28,21 @@ echo 'entries 0'
 `;
 
 // $1: folder; $2..: entries to count (default: everything below $1).
-// Prints "entries N" then one "f <inode> <size>" line per regular file; no
-// file names, so names with newlines cannot confuse the parser.
-const COUNT_SCRIPT = `
+// Prints two totals, "entries N" and "bytes N", summed inside the helper so
+// that 200,000 files are two lines to this process, not 200,000. A file with
+// several links is summed once: only those inodes are remembered, so awk's
+// memory grows with hard links, not with files. No file names are printed,
+// so names with newlines cannot confuse the parser. Neither shell here has
+// pipefail (busybox ash may, Debian's dash has not): a failing find reaches
+// awk as a "failed" line instead, and awk exits non-zero.
+export const COUNT_SCRIPT = `
 set -e
 cd "$1"; shift
 [ "$#" -gt 0 ] || set -- .
 printf 'entries '
 find "$@" -xdev ! -path . -print0 | tr -cd '\\000' | wc -c
-find "$@" -xdev -type f -exec stat -c 'f %i %s' {} +
+{ find "$@" -xdev -type f -exec stat -c '%h %i %s' {} + || echo failed; } \\
+  | awk '$1 == "failed" { failed = 1; next } $1 > 1 && seen[$2]++ { next } { bytes += $3 } END { if (failed) exit 1; printf "bytes %.0f\\n", bytes }'
 `;
 
 // $1: folder; $2: pipe to write the tar to; $3..: entries (default ".").
@@ -124,17 +130,11 @@ const SPARSE_TAR_IN_SCRIPT = swapLine(
 );
 
 export function parseTreeCount(output: string): TreeCount {
-  let entries: number | undefined;
-  const inodes = new Map<string, number>();
-  for (const line of output.split('\n')) {
-    const entry = /^entries\s+(\d+)$/.exec(line.trim());
-    if (entry) entries = Number(entry[1]);
-    const file = /^f (\d+) (\d+)$/.exec(line.trim());
-    if (file) inodes.set(file[1]!, Number(file[2]));
-  }
-  if (entries === undefined) throw new OperationError(`helper printed no entry count: ${output.slice(0, 200)}`);
-  let bytes = 0;
-  for (const size of inodes.values()) bytes += size;
+  const entry = /^entries\s+(\d+)$/m.exec(output);
+  if (!entry) throw new OperationError(`helper printed no entry count: ${output.slice(0, 200)}`);
+  const entries = Number(entry[1]);
+  // A script that copies nothing (making a folder, removing one) prints no byte total.
+  const bytes = Number(/^bytes (\d+)$/m.exec(output)?.[1] ?? 0);
   const owner = /^owner (\d+:\d+) ([0-7]+)$/m.exec(output);
   const xattrs = /^xattrs\s+(\d+) ([0-9a-f]{12})$/m.exec(output);
   return {

@@ -1,17 +1,42 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compareFingerprints } from '../../src/components/component.ts';
 import { tolerantGlobals } from '../../src/components/postgres/pg-restore.ts';
-import { parseTreeCount } from '../../src/docker/tree-helper.ts';
+import { COUNT_SCRIPT, parseTreeCount } from '../../src/docker/tree-helper.ts';
 import { pickServiceContainer } from '../../src/docker/compose-services.ts';
 import type { ContainerInfo } from '../../src/docker/types.ts';
 import { archiveStamp, FORMAT_VERSION, parseManifest } from '../../src/core/manifest.ts';
 import { ArchiveError, StackError } from '../../src/errors.ts';
 
-test('tree counts dedupe hard links and read the folder owner', () => {
-  const out = 'owner 1000:1000 755\nentries 4\nf 11 100\nf 11 100\nf 12 5\n';
+test('tree counts read the two totals and the folder owner', () => {
+  const out = 'owner 1000:1000 755\nentries       4\nbytes 105\n';
   assert.deepEqual(parseTreeCount(out), { entries: 4, bytes: 105, owner: '1000:1000', mode: '755' });
+  assert.deepEqual(parseTreeCount('entries 0\n'), { entries: 0, bytes: 0 });
   assert.throws(() => parseTreeCount('garbage'), /no entry count/);
+});
+
+test('the helper counts a tree itself: two lines for 3,000 files, each hard-linked inode once, a failing find is a failure', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hossadm-count-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'sub'));
+  for (let i = 0; i < 3000; i++) writeFileSync(join(dir, 'sub', `f${i}`), 'x'.repeat(i % 7));
+  writeFileSync(join(dir, 'big'), Buffer.alloc(100_000));
+  linkSync(join(dir, 'big'), join(dir, 'sub', 'big-again'));
+  symlinkSync('big', join(dir, 'link'));
+  const count = (...entries: string[]) => spawnSync('sh', ['-c', COUNT_SCRIPT, 'helper', dir, ...entries], { encoding: 'utf8' });
+  const whole = count();
+  assert.equal(whole.status, 0, whole.stderr);
+  assert.equal(whole.stdout.trim().split('\n').length, 2, 'entries and bytes, not a line per file');
+  let contents = 100_000;
+  for (let i = 0; i < 3000; i++) contents += i % 7;
+  // sub, its 3,000 files and the second link, big, link
+  assert.deepEqual(parseTreeCount(whole.stdout), { entries: 3004, bytes: contents });
+  assert.deepEqual(parseTreeCount(count('big', 'link').stdout), { entries: 2, bytes: 100_000 });
+  assert.notEqual(count('missing').status, 0);
 });
 
 test('globals load tolerates roles that already exist, keeps every ALTER ROLE', () => {
