@@ -9,10 +9,12 @@
 // also tells exactly where each unit starts, so a damaged unit is reported
 // where it sits in the tar stream and not where read-ahead happened to be.
 
-import zlib from 'node:zlib';
+import { availableParallelism } from 'node:os';
 import type { Transform } from 'node:stream';
+import zlib from 'node:zlib';
 import { ByteSource } from './byte-source.ts';
 import type { Codec } from './codec.ts';
+import { RunAhead } from './run-ahead.ts';
 
 /** What went wrong below the tar layer; the reader says which member it hit. */
 export class CompressedDataError extends Error {
@@ -25,6 +27,12 @@ export class CompressedDataError extends Error {
 }
 
 const FEED_BYTES = 256 * 1024;
+/** Frames decoded ahead of the one being read: one per further core, at most 3. */
+const DECODE_AHEAD = Math.max(1, Math.min(3, availableParallelism() - 1));
+/** Largest frame (compressed) held whole to be decoded ahead; hossadm's frames hold 4 MiB of content. */
+const AHEAD_FRAME_BYTES = 8 * 1024 * 1024;
+/** Output a frame decoded ahead may hold before its engine waits for the reader. */
+const AHEAD_OUTPUT_BYTES = 6 * 1024 * 1024;
 const OUTPUT_CHUNK = 128 * 1024;
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -45,27 +53,92 @@ export async function* decodeFrames(source: ByteSource, codec: Codec): AsyncGene
     }
     return;
   }
-  for (let units = 0; ; units++) {
-    const magic = codec === 'zstd' ? ZSTD_MAGIC : GZIP_MAGIC;
-    const start = await source.readUpTo(magic.length);
-    if (start.length === 0) {
-      if (units === 0) throw new CompressedDataError('truncated', `no ${codec} data`);
-      return;
-    }
-    if (!start.equals(magic.subarray(0, start.length))) throw unexpected(codec, units);
-    if (start.length < magic.length) throw new CompressedDataError('truncated', `compressed data ends inside a ${codec} header`);
-    source.unshift(start);
-    if (codec === 'zstd') {
-      yield* zstdFrame(source);
-    } else {
-      yield* gunzipMember(source);
-    }
+  if (codec === 'zstd') {
+    yield* zstdFrames(source);
+    return;
   }
+  for (let units = 0; await unitFollows(source, codec, units); units++) yield* gunzipMember(source);
+}
+
+/** Whether another frame or member starts at the head of `source`; throws if something else does. */
+async function unitFollows(source: ByteSource, codec: Exclude<Codec, 'none'>, units: number): Promise<boolean> {
+  const magic = codec === 'zstd' ? ZSTD_MAGIC : GZIP_MAGIC;
+  const start = await source.readUpTo(magic.length);
+  if (start.length === 0) {
+    if (units === 0) throw new CompressedDataError('truncated', `no ${codec} data`);
+    return false;
+  }
+  if (!start.equals(magic.subarray(0, start.length))) throw unexpected(codec, units);
+  if (start.length < magic.length) throw new CompressedDataError('truncated', `compressed data ends inside a ${codec} header`);
+  source.unshift(start);
+  return true;
+}
+
+/**
+ * The frames of a zstd stream, decoded up to DECODE_AHEAD frames ahead of
+ * the reader: frames are independent, so while the reader hashes or
+ * extracts one frame's output on the main thread, the next ones decode on
+ * the thread pool. A frame is decoded ahead only once all of its bytes are
+ * read (hossadm writes frames of 4 MiB of content); a larger one is decoded
+ * in stream, after the frames before it. Problems found ahead are thrown
+ * only when the reader reaches them, so they still surface in the member
+ * they belong to.
+ */
+async function* zstdFrames(source: ByteSource): AsyncGenerator<Buffer> {
+  const ahead: RunAhead[] = [];
+  try {
+    for (let units = 0; ; units++) {
+      let frame: CollectedFrame | undefined;
+      try {
+        if (!(await unitFollows(source, 'zstd', units))) break;
+        frame = await collectFrame(source);
+      } catch (error) {
+        ahead.push(RunAhead.failed(error));
+        break;
+      }
+      if (frame.rest) {
+        while (ahead.length > 0) yield* ahead.shift()!.drain();
+        yield* zstdFrame(new ByteSource(chained(frame.chunks, frame.rest)), frame.shape);
+        continue;
+      }
+      ahead.push(new RunAhead(zstdFrame(new ByteSource(chained(frame.chunks)), frame.shape), AHEAD_OUTPUT_BYTES));
+      if (ahead.length > DECODE_AHEAD) yield* ahead.shift()!.drain();
+    }
+    while (ahead.length > 0) yield* ahead.shift()!.drain();
+  } finally {
+    for (const unit of ahead) unit.cancel();
+  }
+}
+
+interface CollectedFrame {
+  shape: ZstdFrameShape;
+  chunks: Buffer[];
+  /** The frame's remaining bytes, when it is larger than AHEAD_FRAME_BYTES. */
+  rest?: AsyncGenerator<Buffer, void>;
+}
+
+/** Reads the zstd frame at the head of `source`, all of it if it is at most AHEAD_FRAME_BYTES. */
+async function collectFrame(source: ByteSource): Promise<CollectedFrame> {
+  const shape: ZstdFrameShape = { window: undefined, complete: false };
+  const bytes = zstdFrameBytes(source, shape);
+  const chunks: Buffer[] = [];
+  for (let held = 0; ; ) {
+    const next = await bytes.next();
+    if (next.done) return { shape, chunks };
+    chunks.push(next.value);
+    held += next.value.length;
+    if (held > AHEAD_FRAME_BYTES) return { shape, chunks, rest: bytes };
+  }
+}
+
+async function* chained(chunks: Buffer[], rest?: AsyncGenerator<Buffer, void>): AsyncGenerator<Buffer> {
+  yield* chunks;
+  if (rest) yield* rest;
 }
 
 /**
  * One zstd frame, decoded by an engine that is given exactly the frame's
- * bytes (found from its header and block headers as they pass), so that the
+ * bytes (`bytes`, from zstdFrameBytes, which fills in `frame`), so that the
  * frame's own window can be checked. Node's decoder keeps the history of an
  * earlier frame, and more history than a window needs, so it decodes a frame
  * whose matches reach further back than the window it declares; the zstd CLI
@@ -74,9 +147,7 @@ export async function* decodeFrames(source: ByteSource, codec: Codec): AsyncGene
  * min(content, the level's window): 2 MiB at level 3, the only level hossadm
  * writes. So a frame holding more than a smaller window it declares is damaged.
  */
-async function* zstdFrame(source: ByteSource): AsyncGenerator<Buffer> {
-  const frame: ZstdFrameShape = { window: undefined, complete: false };
-  const bytes = new ByteSource(zstdFrameBytes(source, frame));
+async function* zstdFrame(bytes: ByteSource, frame: ZstdFrameShape): AsyncGenerator<Buffer> {
   let decoded = 0;
   const last = yield* runEngine(bytes, zlib.createZstdDecompress({ chunkSize: OUTPUT_CHUNK }), 'zstd', (chunk) => (decoded += chunk.length));
   if (!frame.complete) throw new CompressedDataError('truncated', 'compressed data ends inside a zstd frame');
