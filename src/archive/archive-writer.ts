@@ -49,6 +49,8 @@ export interface WrittenArchive {
   path: string;
   /** Bytes in the file. */
   bytes: number;
+  /** sha256 of every byte written to the file, for the re-read that proves the disk kept it. */
+  sha256: string;
   /** For an encrypted archive: the ciphertext's sha256 and the plaintext as checked while it was written. */
   sealed?: SealedResult;
 }
@@ -71,6 +73,7 @@ export async function writeArchive(options: WriteArchiveOptions): Promise<Writte
   }
 
   let sealed: SealedResult | undefined;
+  let sha256 = '';
   const bytes = await writeFileAtomically(
     finalPath,
     async (out) => {
@@ -95,6 +98,7 @@ export async function writeArchive(options: WriteArchiveOptions): Promise<Writte
         await writer.frame(END_OF_ARCHIVE);
         await writer.end();
         if (sink) sealed = await sink.finish();
+        sha256 = writer.sha256();
         return writer.bytes;
       } finally {
         sink?.abort();
@@ -102,7 +106,7 @@ export async function writeArchive(options: WriteArchiveOptions): Promise<Writte
     },
     { mode: 0o600, overwrite: options.overwrite ?? false },
   );
-  return { path: finalPath, bytes, ...(sealed ? { sealed } : {}) };
+  return { path: finalPath, bytes, sha256, ...(sealed ? { sealed } : {}) };
 }
 
 /** The staged members in manifest order; a mismatch is a bug in the caller, so a plain Error. */
@@ -159,7 +163,12 @@ class FrameWriter {
   readonly #out: FileHandle;
   readonly #codec: Codec;
   readonly #sink: EncryptedSink | undefined;
+  readonly #hash = createHash('sha256');
   #buffer: Buffer | undefined;
+
+  sha256(): string {
+    return this.#hash.digest('hex');
+  }
 
   constructor(out: FileHandle, codec: Codec, sink: EncryptedSink | undefined) {
     this.#out = out;
@@ -202,6 +211,7 @@ class FrameWriter {
   }
 
   async #writeFile(data: Buffer): Promise<void> {
+    this.#hash.update(data);
     for (let offset = 0; offset < data.length; ) {
       const { bytesWritten } = await this.#out.write(data, offset, data.length - offset, null);
       offset += bytesWritten;

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ensureDir, remove } from 'fs-extra/esm';
 import { stageMember } from '../archive/member-writer.ts';
+import { readBackStaged, type StagedCheck } from '../archive/staged-read-back.ts';
 import type { Codec } from '../archive/codec.ts';
 import { ArchiveError } from '../errors.ts';
 import { noSpaceWhile } from './no-space.ts';
@@ -26,11 +27,15 @@ export class Staging {
   readonly codec: Codec;
   readonly members: StagedMember[] = [];
   private readonly signal: AbortSignal | undefined;
+  /** Each member's read-back, started once it is staged, in staging order. */
+  private readonly readBacks: Promise<void>[] = [];
+  private readonly check: typeof readBackStaged;
 
-  constructor(dir: string, codec: Codec, signal?: AbortSignal) {
+  constructor(dir: string, codec: Codec, signal?: AbortSignal, check: (member: StagedCheck, codec: Codec, signal?: AbortSignal) => Promise<void> = readBackStaged) {
     this.dir = dir;
     this.codec = codec;
     this.signal = signal;
+    this.check = check;
   }
 
   /** Folder inside staging where pipes are made (bind-mounted into helpers). */
@@ -50,10 +55,22 @@ export class Staging {
     const result = await noSpaceWhile(`staging ${name} in ${this.dir}`, () => stageMember(input, stagedPath, this.codec, this.signal));
     const member: StagedMember = { name, component, stagedPath, size: result.size, sha256: result.sha256, storedSize: result.storedSize };
     this.members.push(member);
+    const readBack = this.check(member, this.codec, this.signal);
+    // Awaited in readBack(); a failure meanwhile must not be an unhandled rejection.
+    readBack.catch(() => undefined);
+    this.readBacks.push(readBack);
     return member;
   }
 
+  /** Waits for every staged member's read-back; throws the first member's that failed. */
+  async readBack(): Promise<number> {
+    for (const readBack of this.readBacks) await readBack;
+    return this.readBacks.length;
+  }
+
   async remove(): Promise<void> {
+    // A read-back still going would fail on the removed file, or keep it open.
+    await Promise.allSettled(this.readBacks);
     await remove(this.dir);
   }
 }

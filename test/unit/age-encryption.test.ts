@@ -11,7 +11,7 @@ import { bech32Decode, bech32Encode } from '../../src/archive/age/bech32.ts';
 import { readArchiveMembers } from '../../src/archive/archive-reader.ts';
 import { writeArchive } from '../../src/archive/archive-writer.ts';
 import { ByteSource } from '../../src/archive/byte-source.ts';
-import { checkCiphertext } from '../../src/archive/encrypted-sink.ts';
+import { checkFileKept } from '../../src/archive/file-sha256.ts';
 import { verifyArchive } from '../../src/archive/verify-archive.ts';
 import { ArchiveError, ConfigError, ExitCode, IdentityMismatchError } from '../../src/errors.ts';
 import { ageDecrypt, ageEncrypt, ageKeygen, type AgeKey } from '../support/age-cli.ts';
@@ -29,7 +29,7 @@ async function encryptedArchive(dir: string, recipients: string): Promise<{ path
   const path = join(dir, 'hoss-backup-20240506T070809Z.tar.zst.age');
   const written = await writeArchive({ finalPath: path, codec: 'zstd', manifest: plain.manifest, members: plain.staged, mtime: MTIME, encryptTo: await loadRecipients(recipients) });
   assert.ok(written.sealed);
-  return { path, sealedSha256: written.sealed.sha256, members: written.sealed.verified.members.length };
+  return { path, sealedSha256: written.sha256, members: written.sealed.verified.members.length };
 }
 
 async function flipped(path: string, offset: number, to: string): Promise<string> {
@@ -58,7 +58,7 @@ describe('age encryption', () => {
     assert.equal(bytes.subarray(0, 22).toString(), 'age-encryption.org/v1\n');
     for (const plaintext of ['config.tar', 'manifest.json', 'hoss_core']) assert.equal(bytes.includes(plaintext), false, plaintext);
     assert.equal(bytes.includes(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])), false);
-    await checkCiphertext(archive.path, archive.sealedSha256);
+    await checkFileKept(archive.path, archive.sealedSha256);
     for (const key of ['one', 'two']) {
       await ageDecrypt(dir, `${key}.key`, 'hoss-backup-20240506T070809Z.tar.zst.age', `by-${key}.tar.zst`);
       const verified = await verifyArchive(join(dir, `by-${key}.tar.zst`));
@@ -144,7 +144,7 @@ describe('age encryption', () => {
     );
     await assert.rejects(stat(path), { code: 'ENOENT' });
     await assert.rejects(stat(`${path}.partial`), { code: 'ENOENT' });
-    await assert.rejects(checkCiphertext(join(dir, 'key.pub'), '0'.repeat(64)), (e: unknown) => e instanceof ArchiveError);
+    await assert.rejects(checkFileKept(join(dir, 'key.pub'), '0'.repeat(64)), (e: unknown) => e instanceof ArchiveError);
   });
 
   test('300 MiB stream through encryption and decryption with a slow reader: memory held stays bounded (backpressure), bytes equal', async (t) => {
