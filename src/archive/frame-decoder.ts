@@ -14,6 +14,7 @@ import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { ByteSource } from './byte-source.ts';
 import type { Codec } from './codec.ts';
+import { paceMemory } from './memory-pacer.ts';
 import { RunAhead } from './run-ahead.ts';
 
 /** What went wrong below the tar layer; the reader says which member it hit. */
@@ -47,6 +48,13 @@ const GZIP_FIELD_LIMIT = 64 * 1024;
  * frames (zstd) or members (gzip) of `codec`, at least one.
  */
 export async function* decodeFrames(source: ByteSource, codec: Codec): AsyncGenerator<Buffer> {
+  for await (const chunk of decodeUnits(source, codec)) {
+    paceMemory(chunk.length);
+    yield chunk;
+  }
+}
+
+async function* decodeUnits(source: ByteSource, codec: Codec): AsyncGenerator<Buffer> {
   if (codec === 'none') {
     for (let chunk = await source.read(FEED_BYTES); chunk !== null; chunk = await source.read(FEED_BYTES)) {
       yield chunk;

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { ensureDir } from 'fs-extra/esm';
 import { preferAbort, throwIfAborted } from './abort.ts';
 import { createCompressor, type Codec, type CompressorOptions } from './codec.ts';
+import { paceMemory } from './memory-pacer.ts';
 
 export interface StagedMemberResult {
   /** Uncompressed bytes, as the manifest records them. */
@@ -27,6 +28,7 @@ class HashCounter extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk);
     this.size += chunk.length;
+    paceMemory(chunk.length);
     callback(null, chunk);
   }
 }
