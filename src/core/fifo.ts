@@ -5,7 +5,7 @@
 // faster than a container's attached stdout, and no uncompressed copy of
 // the data ever lands on disk.
 import { execFile } from 'node:child_process';
-import { constants, createWriteStream, open as openFd } from 'node:fs';
+import { constants, open as openFd } from 'node:fs';
 import { lstat, open, readdir, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -63,17 +63,48 @@ export async function releaseLeftPipes(dir: string): Promise<string[]> {
 }
 
 /**
- * Our reading end of a FIFO as a libuv pipe stream. The open blocks (in the
- * thread pool) until the producer opens its end, or until
- * releaseBlockedOpen wakes it; libuv then reads the descriptor without
- * blocking, a pipe buffer (64 KiB) at a time into buffers sized to what
- * arrived. fs.createReadStream would instead allocate a fresh
- * highWaterMark-sized buffer for every read, of which a pipe fills 64 KiB:
- * measured on 300 MB, a third of the CPU time.
+ * Our reading end of a FIFO as a libuv pipe stream. Opened without waiting
+ * for a writer: libuv reads only once epoll reports data or the end, and
+ * Linux reports the end (a hang-up) only after a writer has come and gone,
+ * so the reader waits for the producer without holding a thread-pool thread
+ * in open(). Reads then take a pipe buffer (64 KiB) at a time into buffers
+ * sized to what arrived; fs.createReadStream instead allocates a fresh
+ * highWaterMark-sized buffer for every read, which a pipe fills to 64 KiB
+ * (measured on 300 MB: a third of the reading CPU time).
  */
 export async function openPipeReader(path: string): Promise<Socket> {
-  const fd = await openDescriptor(path, constants.O_RDONLY);
+  const fd = await openDescriptor(path, constants.O_RDONLY | constants.O_NONBLOCK);
   return new Socket({ fd, readable: true, writable: false });
+}
+
+/**
+ * Our writing end of a FIFO as a libuv pipe stream (no thread-pool round
+ * trip per write). A writer cannot open without a reader, so this open
+ * blocks in the thread pool until the consumer opens its end, or until
+ * wakeWhileOpening gives up on it.
+ */
+export async function openPipeWriter(path: string): Promise<Socket> {
+  const fd = await openDescriptor(path, constants.O_WRONLY);
+  return new Socket({ fd, readable: false, writable: true });
+}
+
+/**
+ * Wakes our blocked open of `path` once the other side is finished without
+ * having opened its end. The open runs in the thread pool and may not have
+ * reached the kernel yet when the other side fails, so one attempt can come
+ * too early: it is repeated until the open has returned.
+ */
+async function wakeWhileOpening(path: string, ourSide: 'read' | 'write', opening: Promise<unknown>): Promise<void> {
+  let opened = false;
+  void opening.then(
+    () => (opened = true),
+    () => (opened = true),
+  );
+  for (;;) {
+    await releaseBlockedOpen(path, ourSide);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (opened) return;
+  }
 }
 
 export interface FifoExchange {
@@ -95,23 +126,19 @@ export async function readFromContainer<T>(
 ): Promise<T> {
   const path = join(exchange.hostDir, exchange.name);
   await makeFifo(path);
-  let input: Socket | undefined;
-  const consumed = openPipeReader(path).then((socket) => {
-    input = socket;
-    return consume(socket);
-  });
+  const input = await openPipeReader(path);
+  const consumed = consume(input);
   consumed.catch(() => undefined);
   try {
     try {
       await produce();
     } finally {
+      // A producer that never opened its end: a writer coming and going ends our stream.
       await releaseBlockedOpen(path, 'read');
     }
     return await consumed;
   } catch (error) {
-    // Not yet open only if the producer failed before opening its end: then
-    // releaseBlockedOpen has woken the open, and the consumer sees an empty stream.
-    input?.destroy();
+    input.destroy();
     // A full disk on our side breaks the producer's pipe: the disk is the cause, the broken pipe its symptom.
     const ours = await consumed.then(() => undefined, (e: unknown) => e);
     throw ours instanceof NoSpaceError ? ours : error;
@@ -128,18 +155,22 @@ export async function writeToContainer(
 ): Promise<void> {
   const path = join(exchange.hostDir, exchange.name);
   await makeFifo(path);
-  const output = createWriteStream(path);
-  const fed = feed(output);
+  let output: Socket | undefined;
+  const opening = openPipeWriter(path);
+  const fed = opening.then((socket) => {
+    output = socket;
+    return feed(socket);
+  });
   fed.catch(() => undefined);
   try {
     try {
       await consume();
     } finally {
-      await releaseBlockedOpen(path, 'write');
+      await wakeWhileOpening(path, 'write', opening);
     }
     await fed;
   } catch (error) {
-    output.destroy();
+    output?.destroy();
     await fed.catch(() => undefined);
     throw error;
   } finally {

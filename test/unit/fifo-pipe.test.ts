@@ -1,16 +1,18 @@
-// The pipe a container writes into is read through libuv's pipe handle: the
-// bytes arrive whole and in order, the consumer gets a socket (not a file
-// stream allocating a large buffer per read), and a producer that fails
-// before it ever opens its end does not leave the reader waiting.
+// The pipes a container writes into or reads from are used through libuv's
+// pipe handle: the bytes arrive whole and in order, our side gets a socket
+// (not a file stream allocating a large buffer per read or making a
+// thread-pool round trip per write), and a container that fails before it
+// ever opens its end does not leave our side waiting.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { open, readdir } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
-import { readFromContainer } from '../../src/core/fifo.ts';
+import { readFromContainer, writeToContainer } from '../../src/core/fifo.ts';
 import { OperationError } from '../../src/errors.ts';
 import { tempDir } from './archive-support.ts';
 
@@ -60,7 +62,7 @@ test('a producer that fails before opening its end: the reader wakes, the produc
     readFromContainer({ hostDir: dir, name: 'x.tar' }, consume, () => Promise.reject(failure)),
     (error: unknown) => error === failure,
   );
-  assert.equal(consumed, 0, 'the consumer saw an empty stream, not a hang');
+  assert.ok(consumed === 0 || consumed === -1, 'the consumer saw an empty stream or was stopped, and did not hang');
   assert.deepEqual(await readdir(dir), []);
 });
 
@@ -78,4 +80,39 @@ test('a consumer that fails mid-stream stops the producer and its error is repor
   // The writer gets a broken pipe once the reader is gone, so it fails too; either error names the run's failure.
   await assert.rejects(readFromContainer({ hostDir: dir, name: 'x.tar' }, consume, () => writeFromChild(path, 4096, 65536)));
   assert.deepEqual((await readdir(dir)).filter((name) => name === 'x.tar'), []);
+});
+
+/** Reads the pipe from another process into `path.copy`, as a restoring helper container would. */
+function readFromChild(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', 'cat "$1" > "$1.copy"', 'reader', path], { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`reader exited with ${code}`))));
+  });
+}
+
+test('what this process feeds into the pipe reaches the reading process whole, through a socket', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'member.tar');
+  const data = randomBytes(5 * 1024 * 1024 + 17);
+  let socket = false;
+  const feed = async (output: Writable) => {
+    socket = output instanceof Socket;
+    await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), output);
+  };
+  await writeToContainer({ hostDir: dir, name: 'member.tar' }, feed, () => readFromChild(path));
+  assert.equal(socket, true, 'the feeder is handed a libuv pipe stream');
+  assert.ok((await readFile(`${path}.copy`)).equals(data));
+  assert.deepEqual(await readdir(dir), ['member.tar.copy']);
+});
+
+test('a consumer that fails before opening its end: the writer wakes, the consumer error wins', async (t) => {
+  const dir = await tempDir(t);
+  const failure = new OperationError('restore volume x: helper container exited with 2', { details: 'no such volume' });
+  const feed = (output: Writable) => pipeline(Readable.from([Buffer.alloc(4 * 1024 * 1024)]), output);
+  await assert.rejects(
+    writeToContainer({ hostDir: dir, name: 'x.tar' }, feed, () => Promise.reject(failure)),
+    (error: unknown) => error === failure,
+  );
+  assert.deepEqual(await readdir(dir), []);
 });
