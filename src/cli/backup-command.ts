@@ -7,6 +7,7 @@ import { checkRules } from '../core/retention.ts';
 import type { RunFacts } from '../core/run-report.ts';
 import type { Codec } from '../archive/codec.ts';
 import { EngineClient } from '../docker/client.ts';
+import { FREEZE_MODES, type FreezeMode } from '../components/component.ts';
 import { UsageError } from '../errors.ts';
 import { backupRecipients } from './age-options.ts';
 import type { CommandRunner } from './runner.ts';
@@ -23,7 +24,7 @@ function render(result: BackupResult): string {
   const lines = [`Backup written: ${result.archive}`, `  size ${result.bytes} bytes, ${result.members?.length} members, ${result.seconds}s`];
   const c = result.consistency!;
   lines.push(
-    `  consistency: ${c.mode}${c.mode === 'cold' ? `, writers stopped ${c.windowSeconds}s (${c.stopped.map((s) => `${s.service} ${s.seconds}s`).join(', ') || 'none running'})` : ' (volumes copied live)'}`,
+    `  consistency: ${c.mode}${c.mode === 'cold' ? `${c.freeze ? `, freeze ${c.freeze}` : ''}, writers stopped ${c.windowSeconds}s${c.windows && c.freeze !== 'stack' ? ` in ${c.windows.length} window(s)` : ''} (${c.stopped.map((s) => `${s.service} ${s.seconds}s`).join(', ') || 'none running'})` : ' (volumes copied live)'}`,
   );
   for (const m of result.members ?? []) lines.push(`  ${m.name.padEnd(36)} ${String(m.size).padStart(12)}  ${m.sha256.slice(0, 16)}`);
   return lines.join('\n');
@@ -42,6 +43,7 @@ export function backupFacts(result: BackupResult): RunFacts {
 
 interface BackupFlags extends RetentionFlags, CopyFlags {
   hot: boolean;
+  freeze?: string;
   compress: string;
   dryRun: boolean;
   without?: string[];
@@ -56,6 +58,10 @@ export function registerBackup(program: Command, run: CommandRunner): void {
     .command('backup')
     .description('back up the whole stack (every component instance of its profile) into one verified archive')
     .option('--hot', 'keep every service running; volumes are copied live (recorded in the manifest)', false)
+    .option(
+      '--freeze <how>',
+      `cold: per-service stops each writer only while data it mounts is copied; stack stops every writer for the whole freeze phase (one point in time across services); default: the profile's, else per-service`,
+    )
     .option('--compress <codec>', `archive compression: ${CODECS.join(', ')}`, 'zstd')
     .option('--dry-run', 'print the plan and change nothing', false)
     .option(
@@ -71,6 +77,9 @@ export function registerBackup(program: Command, run: CommandRunner): void {
   command.action((opts: BackupFlags) =>
     run(async (session, signal) => {
       if (!CODECS.includes(opts.compress as Codec)) throw new UsageError(`--compress must be one of ${CODECS.join(', ')}, not "${opts.compress}"`);
+      if (opts.freeze !== undefined && !FREEZE_MODES.includes(opts.freeze as FreezeMode))
+        throw new UsageError(`--freeze must be one of ${FREEZE_MODES.join(', ')}, not "${opts.freeze}"`);
+      if (opts.freeze !== undefined && opts.hot) throw new UsageError('--freeze is for cold backups; --hot stops nothing');
       // The rules are checked before the backup: a mistyped rule must not cost a night's run.
       const rules = opts.thenPrune ? retentionRules(opts) : undefined;
       if (rules) checkRules(rules);
@@ -87,7 +96,14 @@ export function registerBackup(program: Command, run: CommandRunner): void {
       const encryptTo = await backupRecipients(opts, session.source.environment, config);
       const result = await runBackup(
         { config, docker: new EngineClient(), reporter: session.reporter, prompter: session.prompter, signal, toolVersion },
-        { mode: opts.hot ? 'hot' : 'cold', codec: opts.compress as Codec, dryRun: opts.dryRun, without, encryptTo },
+        {
+          mode: opts.hot ? 'hot' : 'cold',
+          ...(opts.freeze ? { freeze: opts.freeze as FreezeMode } : {}),
+          codec: opts.compress as Codec,
+          dryRun: opts.dryRun,
+          without,
+          encryptTo,
+        },
       );
       const copies = result.dryRun ? [] : await copyAfterBackup(session, copying, result.archive!, signal);
       const facts = backupFacts(result);

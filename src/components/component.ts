@@ -11,6 +11,14 @@ import type { ObjectStoreClient, ObjectStoreSettings } from './objectstore/objec
 
 export type ConsistencyMode = 'cold' | 'hot';
 
+/**
+ * How a cold backup stops its writers: `per-service`, each only while data
+ * it mounts is copied; `stack`, all of them for the whole freeze phase (one
+ * point in time across every service).
+ */
+export type FreezeMode = 'per-service' | 'stack';
+export const FREEZE_MODES: readonly FreezeMode[] = ['per-service', 'stack'];
+
 /** What every component may use; everything it touches comes in here. */
 export interface RunContext {
   config: StackConfig;
@@ -81,9 +89,43 @@ export interface ComponentRecord {
  */
 export interface BackupTask {
   prepare?(): Promise<void>;
+  /** All of the task's freeze work, for a window in which every writer is stopped (or a hot run, where none is). */
   freeze?(): Promise<void>;
+  /**
+   * The same work in units, each naming the data it reads, so that a cold
+   * backup freezing per service (the default) stops only the running
+   * writers that mount that data, and only while the unit runs. A task
+   * offering only `freeze` is run inside a window that stops every writer.
+   */
+  freezeUnits?(): FreezeUnit[];
   finish(): Promise<ComponentRecord>;
   abort?(): Promise<void>;
+}
+
+/** One piece of a task's freeze work and the data it reads. */
+export interface FreezeUnit {
+  /** Words for the plan and the progress line, e.g. "volume server_ldap-vol0". */
+  label: string;
+  /**
+   * Engine volume names and absolute host paths the unit copies: the running
+   * writers whose containers mount one of them (a host path: the same path,
+   * one inside it or one around it) are stopped while it runs. Empty: the
+   * unit reads no writer's data (a data service's own snapshot), and runs
+   * with every writer running.
+   */
+  mounts: readonly string[];
+  /** `allWritersStopped`: whether every writer of the stack is stopped now (freeze per stack), so live counts equal the copy. */
+  run(allWritersStopped: boolean): Promise<void>;
+}
+
+/** A task's `freeze` and `freezeUnits` from its units: `freeze` runs them all, in order, with every writer stopped. */
+export function frozenIn(units: readonly FreezeUnit[]): Pick<BackupTask, 'freeze' | 'freezeUnits'> {
+  return {
+    async freeze() {
+      for (const unit of units) await unit.run(true);
+    },
+    freezeUnits: () => [...units],
+  };
 }
 
 export type RestoreSituation = 'fresh' | 'in-place';

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { kindNamed } from '../components/index.ts';
+import { FREEZE_MODES, type FreezeMode } from '../components/component.ts';
 import { ConfigError } from '../errors.ts';
 import { object, optionalText, text, textList } from './shape.ts';
 
@@ -33,6 +34,8 @@ export interface Profile {
   components: ComponentSpec[];
   /** Instances a backup leaves out unless told otherwise (`backup --with ID` takes one in). */
   backupWithout: string[];
+  /** How a cold backup stops the writers (default per-service); `stack` where the services' data must be one point in time. */
+  freeze?: FreezeMode;
   /** What `upgrade` needs to know of this kind of stack; optional, every part has a default. */
   upgrade?: UpgradeProfile;
 }
@@ -113,6 +116,10 @@ export function validateProfile(raw: unknown): Profile {
   };
   for (const id of profile.backupWithout) {
     if (!profile.components.some((c) => c.id === id)) throw new ConfigError(`stack profile: "backupWithout" names "${id}", which is no component of the profile`);
+  }
+  if (p.freeze !== undefined) {
+    if (!FREEZE_MODES.includes(p.freeze as FreezeMode)) throw new ConfigError(`stack profile: "freeze" must be one of ${FREEZE_MODES.join(', ')}, not ${JSON.stringify(p.freeze)}`);
+    profile.freeze = p.freeze as FreezeMode;
   }
   if (p.upgrade !== undefined) profile.upgrade = parseUpgrade(p.upgrade);
   return profile;

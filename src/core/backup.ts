@@ -11,7 +11,7 @@ import { PARTIAL_SUFFIX, publishFile } from '../archive/atomic-file.ts';
 import type { AgeRecipients } from '../archive/age/keys.ts';
 import { checkFileKept } from '../archive/file-sha256.ts';
 import type { Codec } from '../archive/codec.ts';
-import type { BackupContext, BackupFacts, BackupTask, Component, ComponentRecord, ConsistencyMode } from '../components/component.ts';
+import type { BackupContext, BackupFacts, BackupTask, Component, ComponentRecord, ConsistencyMode, FreezeMode } from '../components/component.ts';
 import type { StackConfig } from '../config/stack-config.ts';
 import { projectContainers } from '../docker/compose-services.ts';
 import type { DockerClient } from '../docker/types.ts';
@@ -21,13 +21,16 @@ import type { Reporter } from '../ui/reporter.ts';
 import { cleanUpAfterDeadRun } from './leftovers.ts';
 import { acquireLock } from './lock.ts';
 import { diskFullError, noSpaceWhile, saysNoSpace } from './no-space.ts';
-import { archiveStamp, FORMAT_VERSION, type Manifest, STACK_ENV_MEMBER, type StoppedService } from './manifest.ts';
+import { archiveStamp, FORMAT_VERSION, type Manifest, STACK_ENV_MEMBER } from './manifest.ts';
 import { unfinishedRestore, unfinishedRestoreMarker } from './restore-marker.ts';
 import { Staging } from './staging.ts';
-import { startWriters, stopWriters, writerContainers, type StoppedWriters } from './writers.ts';
+import { describeFreeze, type FreezeResult, planFreeze, runFreeze, writerMounts } from './freeze-windows.ts';
+import { startWriters, writerContainers, type StoppedWriters } from './writers.ts';
 
 export interface BackupOptions {
   mode: ConsistencyMode;
+  /** Cold only: how the writers stop (default: the profile's `freeze`, else per service). */
+  freeze?: FreezeMode;
   codec: Codec;
   dryRun: boolean;
   /** Instance ids to leave out of this archive (e.g. an index the application rebuilds). */
@@ -74,16 +77,30 @@ export function backupComponents(config: StackConfig, without: readonly string[]
   return config.components.filter((c) => !without.includes(c.id));
 }
 
-/** The plan is pure: what --dry-run prints and what the run then does. */
-export function planBackup(config: StackConfig, options: BackupOptions, components: readonly Component[]): string[] {
-  const window = options.mode === 'cold'
-    ? `stop the writing services (all but ${config.dataServices.join(', ')}) for the freeze phase only, then start them again`
-    : 'hot: keep every service running; volumes are copied live and the manifest says so';
+/** The freeze mode a cold backup runs with. */
+export function freezeMode(config: StackConfig, options: BackupOptions): FreezeMode {
+  return options.freeze ?? config.profile.freeze ?? 'per-service';
+}
+
+/**
+ * The plan is pure: what --dry-run prints and what the run then does.
+ * `windows`: the freeze steps as found on the running stack (per service), when known.
+ */
+export function planBackup(config: StackConfig, options: BackupOptions, components: readonly Component[], windows?: readonly string[]): string[] {
+  const writers = `all but ${config.dataServices.join(', ')}`;
+  const window = options.mode === 'hot'
+    ? ['hot: keep every service running; volumes are copied live and the manifest says so']
+    : freezeMode(config, options) === 'stack'
+      ? [`freeze per stack: stop the writing services (${writers}) for the freeze phase only, then start them again`]
+      : [
+          `freeze per service: stop each writing service (${writers}) only while data it mounts (a volume, a data folder) is copied, then start it again; dumps and snapshots are taken with the writers running (--freeze stack: one window for all)`,
+          ...(windows ?? ['the windows follow from the running containers\' mounts']).map((line) => `  ${line}`),
+        ];
   return [
     `stack ${config.project} (profile ${config.profile.name}, version ${config.stackVersion ?? 'unknown'}), config ${config.configDir}`,
     `pre-flight: engine, containers, versions, snapshot repository, free space, lock on ${config.backupRoot}`,
     ...components.flatMap((c) => c.planBackup(config).map((line) => `${c.id}: ${line}`)),
-    window,
+    ...window,
     ...(options.without?.length ? [`left out on purpose: ${options.without.join(', ')} (the manifest says so)`] : []),
     `stage in ${config.stagingDir}, then write ${join(config.backupsDir, `${config.profile.archivePrefix}-<UTC>${EXTENSION[options.codec]}${options.encryptTo ? ENCRYPTED_EXTENSION : ''}`)} (${options.codec}, mode 0600) atomically`,
     ...(options.encryptTo
@@ -92,6 +109,17 @@ export function planBackup(config: StackConfig, options: BackupOptions, componen
         ]
       : []),
   ];
+}
+
+/** For --dry-run: the freeze steps the running stack would get (read-only calls to the engine). */
+async function windowsOnStack(deps: BackupDeps, options: BackupOptions, components: readonly Component[]): Promise<string[]> {
+  const { config, docker } = deps;
+  const containers = await projectContainers(docker, config.project);
+  const writers = writerContainers(containers, config.dataServices);
+  const runId = archiveStamp((deps.now ?? (() => new Date()))()).toLowerCase();
+  const ctx: BackupContext = { config, docker, reporter: deps.reporter, runId, signal: deps.signal, containers, staging: new Staging(config.stagingDir, options.codec, deps.signal), mode: options.mode };
+  const steps = await planFreeze(components.map((c) => c.backup(ctx)), components.map((c) => c.id), writers, await writerMounts(docker, writers), 'per-service');
+  return describeFreeze(steps);
 }
 
 async function freeBytes(path: string): Promise<number> {
@@ -103,8 +131,12 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   const { config, docker, reporter } = deps;
   const components = backupComponents(config, options.without);
   const now = deps.now ?? (() => new Date());
+  const freeze = options.mode === 'hot' ? 'hot' : freezeMode(config, options);
+  if (options.dryRun) {
+    const windows = freeze === 'per-service' ? await windowsOnStack(deps, options, components).catch(() => undefined) : undefined;
+    return { dryRun: true, plan: planBackup(config, options, components, windows) };
+  }
   const plan = planBackup(config, options, components);
-  if (options.dryRun) return { dryRun: true, plan };
 
   const startedAt = Date.now();
   // A stack that a restore left half-done is neither the old state nor the
@@ -128,9 +160,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   const staging = new Staging(config.stagingDir, options.codec, deps.signal);
   const ctx: BackupContext = { config, docker, reporter, runId, signal: deps.signal, containers, staging, mode: options.mode };
   const tasks: BackupTask[] = [];
-  let stopped: StoppedWriters | undefined;
-  let downtime: StoppedService[] = [];
-  let windowSeconds = 0;
+  const held: { stopped?: StoppedWriters | undefined } = {};
+  let frozen: FreezeResult = { stopped: [], windows: [], windowSeconds: 0 };
   // Written but not yet read back: removed if the run fails or is interrupted before the check passes.
   let unverified: string | undefined;
   try {
@@ -166,21 +197,13 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     await staging.add('stack', STACK_ENV_MEMBER, Readable.from([await readFile(config.envPath)]));
     for (const task of tasks) await task.prepare?.();
 
-    if (options.mode === 'cold') {
-      const writers = writerContainers(ctx.containers, config.dataServices);
-      stopped = await reporter.step(`stop writers (${writers.map((w) => w.service).join(', ') || 'none'})`, () => stopWriters(docker, writers, (s) => lock.recordStopped(s)));
-    }
-    const windowStart = Date.now();
-    try {
-      for (const task of tasks) await task.freeze?.();
-    } finally {
-      if (stopped) {
-        const toStart = stopped;
-        stopped = undefined;
-        downtime = await reporter.step('start writers', () => startWriters(docker, toStart, (s) => lock.recordStopped(s)), (d) => d.map((s) => `${s.service} ${s.seconds}s`).join(', ') || 'none');
-      }
-      windowSeconds = Math.round((Date.now() - windowStart) / 100) / 10;
-    }
+    const writers = options.mode === 'cold' ? writerContainers(ctx.containers, config.dataServices) : [];
+    const mounts = freeze === 'per-service' ? await writerMounts(docker, writers) : new Map();
+    const steps = await planFreeze(tasks, components.map((c) => c.id), writers, mounts, freeze);
+    const freezeStart = Date.now();
+    frozen = await runFreeze(steps, { docker, step: (label, work, done) => reporter.step(label, work, done), note: (s) => lock.recordStopped(s), held });
+    // A hot run stops nothing; its "window" is the freeze phase.
+    if (freeze === 'hot') frozen.windowSeconds = Math.round((Date.now() - freezeStart) / 100) / 10;
 
     const records: Record<string, ComponentRecord> = {};
     for (const [index, task] of tasks.entries()) {
@@ -202,7 +225,12 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       project: config.project,
       stackVersion: config.stackVersion ?? null,
       codec: options.codec,
-      consistency: { mode: options.mode, stopped: downtime, windowSeconds },
+      consistency: {
+        mode: options.mode,
+        stopped: frozen.stopped,
+        windowSeconds: frozen.windowSeconds,
+        ...(freeze === 'hot' ? {} : { freeze, windows: frozen.windows }),
+      },
       engines: { docker: engine.version },
       components: records,
       ...(options.without?.length ? { omitted: [...options.without] } : {}),
@@ -255,7 +283,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     };
   } catch (error) {
     for (const task of [...tasks].reverse()) await task.abort?.().catch(() => undefined);
-    if (stopped) await startWriters(docker, stopped, (s) => lock.recordStopped(s)).catch((e) => reporter.warn(`could not start writers again: ${(e as Error).message}`));
+    if (held.stopped) await startWriters(docker, held.stopped, (s) => lock.recordStopped(s)).catch((e) => reporter.warn(`could not start writers again: ${(e as Error).message}`));
     await docker.removeHelpers({ runId }).catch(() => undefined);
     if (unverified) await rm(unverified, { force: true }).catch(() => reporter.warn(`unverified archive left at ${unverified}`));
     const stagingLeft = await staging.remove().then(() => false, () => true);

@@ -5,7 +5,7 @@
 import { ARCHIVE_FORMAT_VERSION, checkArchiveManifest } from '../archive/archive-manifest.ts';
 import { ArchiveError } from '../errors.ts';
 import type { Codec } from '../archive/codec.ts';
-import type { ComponentRecord, ConsistencyMode } from '../components/component.ts';
+import type { ComponentRecord, ConsistencyMode, FreezeMode } from '../components/component.ts';
 
 /**
  * 2: members are named <instance id>/..., each instance's record carries its
@@ -24,6 +24,13 @@ export interface StoppedService {
   seconds: number;
 }
 
+/** One freeze window of a cold backup: the services it stopped, what it copied, how long it lasted. */
+export interface FreezeWindow {
+  services: string[];
+  copied: string[];
+  seconds: number;
+}
+
 export interface ManifestMember {
   name: string;
   component: string;
@@ -39,7 +46,12 @@ export interface Manifest {
   project: string;
   stackVersion: string | null;
   codec: Codec;
-  consistency: { mode: ConsistencyMode; stopped: StoppedService[]; windowSeconds: number };
+  /**
+   * `stopped`: each stopped writer and how long it was down; `windowSeconds`:
+   * the time inside windows, added up. Cold backups since per-service
+   * freezing also say how they froze and list their windows (absent in older archives).
+   */
+  consistency: { mode: ConsistencyMode; stopped: StoppedService[]; windowSeconds: number; freeze?: FreezeMode; windows?: FreezeWindow[] };
   engines: Record<string, string>;
   components: Record<string, ComponentRecord>;
   /** Instances of the profile this backup left out on purpose (backup --without). */

@@ -5,7 +5,7 @@
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import { EngineError, OperationError, StackError } from '../errors.ts';
-import { HELPER_LABEL, RUN_LABEL, type ContainerInfo, type DockerClient, type ExecOptions, type ExecResult, type HelperRun, type VolumeInfo } from './types.ts';
+import { HELPER_LABEL, RUN_LABEL, type ContainerInfo, type ContainerMount, type DockerClient, type ExecOptions, type ExecResult, type HelperRun, type VolumeInfo } from './types.ts';
 
 /** Output a helper or exec may return to us; bulk data never travels this way. */
 const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
@@ -96,6 +96,11 @@ export class EngineClient implements DockerClient {
 
   async inspectContainer(id: string): Promise<Docker.ContainerInspectInfo> {
     return this.call(() => this.docker.getContainer(id).inspect());
+  }
+
+  async containerMounts(id: string): Promise<ContainerMount[]> {
+    const info = await this.inspectContainer(id);
+    return (info.Mounts ?? []).map((m) => ({ type: m.Type, ...(m.Name ? { name: m.Name } : {}), source: m.Source }));
   }
 
   async containerAddress(id: string): Promise<string> {

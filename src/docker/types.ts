@@ -47,6 +47,16 @@ export interface Mount {
   readOnly?: boolean;
 }
 
+/** What a container mounts, as the engine reports it. */
+export interface ContainerMount {
+  /** volume, bind, tmpfs, ... */
+  type: string;
+  /** The volume's engine name (type volume). */
+  name?: string;
+  /** The host side: a bind's path, a volume's folder. */
+  source: string;
+}
+
 export interface HelperRun {
   image: string;
   argv: readonly string[];
@@ -64,6 +74,7 @@ export interface DockerClient {
   listContainers(filters: { labels: Record<string, string | true> }): Promise<ContainerInfo[]>;
   inspectContainer(id: string): Promise<Docker.ContainerInspectInfo>;
   containerAddress(id: string): Promise<string>;
+  containerMounts(id: string): Promise<ContainerMount[]>;
   exec(id: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   runHelper(run: HelperRun): Promise<ExecResult>;
   /** Removes one run's helpers, or (no runId) every helper that is no longer running. */

@@ -100,7 +100,11 @@ after(async () => {
 test('backup writes one archive holding every component, each member matching its checksum', async () => {
   saved = await fingerprint();
   const run = await hossadmOk(['backup', '--yes', '--json'], stack.env);
-  const result = JSON.parse(run.stdout) as { archive: string; members: { name: string }[]; consistency: { mode: string; stopped: { service: string }[] } };
+  const result = JSON.parse(run.stdout) as {
+    archive: string;
+    members: { name: string }[];
+    consistency: { mode: string; freeze: string; stopped: { service: string }[]; windows: { services: string[]; copied: string[] }[] };
+  };
   archive = result.archive;
   const names = result.members.map((m) => m.name).sort();
   assert.deepEqual(names, [
@@ -108,7 +112,14 @@ test('backup writes one archive holding every component, each member matching it
     'volumes/auth-secrets.tar', `volumes/${FIXTURE}.tar`, 'volumes/ldap-vol0.tar', 'volumes/ldap-vol1.tar', 'volumes/rabbitmq-data.tar',
   ]);
   assert.equal(result.consistency.mode, 'cold');
-  assert.deepEqual(result.consistency.stopped.map((s) => s.service).sort(), ['auth', 'core', 'ldap', 'rabbitmq']);
+  // Per service: each writer only for its own volumes; core mounts none and keeps running; the fixture volume has no writer.
+  assert.equal(result.consistency.freeze, 'per-service');
+  assert.deepEqual(result.consistency.stopped.map((s) => s.service).sort(), ['auth', 'ldap', 'rabbitmq']);
+  assert.deepEqual(result.consistency.windows.map((w) => [w.services, w.copied.map((c) => c.replace(/^volume \S+_/, ''))]), [
+    [['auth'], ['auth-secrets']],
+    [['ldap'], ['ldap-vol0', 'ldap-vol1']],
+    [['rabbitmq'], ['rabbitmq-data']],
+  ]);
   assert.equal((await stat(archive)).mode & 0o777, 0o600);
   const verified = await verifyArchive(archive);
   assert.equal(verified.members.length, names.length);

@@ -10,7 +10,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type Docker from 'dockerode';
 import { TREE_SCRIPTS } from '../../src/docker/tree-helper.ts';
-import { HELPER_LABEL, RUN_LABEL, type ContainerInfo, type DockerClient, type ExecOptions, type ExecResult, type HelperRun, type Mount, type VolumeInfo } from '../../src/docker/types.ts';
+import { HELPER_LABEL, RUN_LABEL, type ContainerInfo, type ContainerMount, type DockerClient, type ExecOptions, type ExecResult, type HelperRun, type Mount, type VolumeInfo } from '../../src/docker/types.ts';
 
 export const PROJECT_LABEL = 'com.docker.compose.project';
 export const SERVICE_LABEL = 'com.docker.compose.service';
@@ -202,6 +202,10 @@ export class FakeDocker implements DockerClient {
           : { Type: 'volume', Name: m.source, Source: this.volumes.get(m.source)?.mountpoint ?? '', Destination: m.target, Driver: 'local', Mode: 'z', RW: true, Propagation: '' }),
     };
     return info as unknown as Docker.ContainerInspectInfo;
+  }
+
+  async containerMounts(id: string): Promise<ContainerMount[]> {
+    return this.find(id).mounts.map((m) => (m.type === 'bind' ? { type: 'bind', source: m.source } : { type: 'volume', name: m.source, source: this.volumes.get(m.source)?.mountpoint ?? '' }));
   }
 
   async containerAddress(id: string): Promise<string> {

@@ -229,8 +229,11 @@ export async function treeListing(dir: string, skip: (path: string) => boolean =
   return out;
 }
 
-/** The hoss profile on the fake engine: config folder, Postgres (two databases), OpenSearch, four volumes, four writers. */
-export function hossStack(t: TestContext, profile?: Profile): Promise<FakeStack> {
+/**
+ * The hoss profile on the fake engine: config folder, Postgres (two databases), OpenSearch, four volumes, four writers.
+ * `adjust` changes the services (which writer mounts which volume) before they are created.
+ */
+export function hossStack(t: TestContext, profile?: Profile, adjust: (services: ServiceDef[]) => ServiceDef[] = (s) => s): Promise<FakeStack> {
   return buildStack(t, async (root) => {
     const hossDir = join(root, 'stack');
     const backupRoot = join(hossDir, 'backup');
@@ -272,7 +275,7 @@ export function hossStack(t: TestContext, profile?: Profile): Promise<FakeStack>
       profile: profile ?? (await loadProfile('hoss')),
       project: 'server',
       env,
-      services,
+      services: adjust(services),
       files: async (stack) => {
         await fillTree(hossDir, 'config');
         await fillTree(stack.volumePath('auth-secrets'), 'secrets');

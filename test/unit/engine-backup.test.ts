@@ -12,7 +12,7 @@ import { hossStack, PASSWORD } from '../support/fake-stack.ts';
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 
-test('a cold backup stops exactly the writers, and writes a format-2 archive of every instance under its id', async (t) => {
+test('a cold backup freezing per stack stops exactly the writers, and writes a format-2 archive of every instance under its id', async (t) => {
   const stack = await hossStack(t);
   const pg = stack.postgres.get('db')!;
   const search = stack.search.get('opensearch')!;
@@ -23,7 +23,7 @@ test('a cold backup stops exactly the writers, and writes a format-2 archive of 
   });
 
   const deps = await stack.backupDeps();
-  const result = await runBackup(deps, { mode: 'cold', codec: 'zstd', dryRun: false });
+  const result = await runBackup(deps, { mode: 'cold', freeze: 'stack', codec: 'zstd', dryRun: false });
   assert.ok(result.archive && (await exists(result.archive)));
   const manifest = await readManifest(result.archive);
 
@@ -56,6 +56,8 @@ test('a cold backup stops exactly the writers, and writes a format-2 archive of 
   assert.equal(pg.counts('hoss_core')['public.cases'], before.core['public.cases']! + 1, 'the writer did write after the freeze');
 
   assert.deepEqual(manifest.consistency.stopped.map((s) => s.service).sort(), stack.writers());
+  assert.equal(manifest.consistency.freeze, 'stack');
+  assert.deepEqual(manifest.consistency.windows?.map((w) => w.services.sort()), [stack.writers()], 'one window for every writer');
   assertWritersCycled(stack, stack.docker.events);
   assert.ok(!(await exists(deps.config.stagingDir)), 'staging removed');
   assert.deepEqual((await readdir(join(stack.backupRoot, '.opensearch'))).filter((n) => n.startsWith('hossadm-')), [], 'snapshot folder removed');
@@ -67,7 +69,7 @@ test('a failure in one instance\'s finish aborts every task: no archive, no stag
   const stack = await hossStack(t);
   stack.postgres.get('db')!.failDumpOf = 'hoss_auth';
   const deps = await stack.backupDeps();
-  await assert.rejects(runBackup(deps, { mode: 'cold', codec: 'zstd', dryRun: false }), (e: unknown) => e instanceof OperationError && /pg_dump of "hoss_auth" failed/.test(e.message));
+  await assert.rejects(runBackup(deps, { mode: 'cold', freeze: 'stack', codec: 'zstd', dryRun: false }), (e: unknown) => e instanceof OperationError && /pg_dump of "hoss_auth" failed/.test(e.message));
   assert.deepEqual(await readdir(deps.config.backupsDir), [], 'no archive, partial or whole');
   assert.ok(!(await exists(deps.config.stagingDir)), 'no staging');
   assertWritersCycled(stack, stack.docker.events);

@@ -121,7 +121,8 @@ test('the backup plan names every component step and the window', async () => {
   assert.match(cold, /postgres: pg_dump --format=custom of a/);
   assert.match(cold, /opensearch: snapshot all indices with global state/);
   assert.match(cold, /volumes: copy volume server_rabbitmq-data/);
-  assert.match(cold, /stop the writing services \(all but db, opensearch\)/);
+  assert.match(cold, /freeze per service: stop each writing service \(all but db, opensearch\) only while data it mounts/);
+  assert.match(planBackup(config, { mode: 'cold', freeze: 'stack', codec: 'zstd', dryRun: true }, config.components).join('\n'), /freeze per stack: stop the writing services \(all but db, opensearch\) for the freeze phase only/);
   assert.doesNotMatch(cold, /\bp\b.*password/);
   assert.match(planBackup(config, { mode: 'hot', codec: 'gzip', dryRun: true }, config.components).join('\n'), /hot: keep every service running[\s\S]*\.tar\.gz/);
   assert.equal(archiveName(config.profile.archivePrefix, new Date('2026-01-02T03:04:05Z'), 'zstd'), 'hoss-backup-20260102T030405Z.tar.zst');

@@ -56,7 +56,8 @@ test('backup takes the RDB with redis-cli --rdb, the password only in the exec e
   assert.equal(cli[0]!.options.env?.REDISCLI_AUTH, PASSWORD);
   for (const e of stack.docker.execs) assert.ok(!e.argv.some((a) => a.includes(PASSWORD)), `no password in ${e.argv.join(' ')}`);
   assert.deepEqual((await readdir(redis.hostData())).filter((n) => n.startsWith('hossadm-')), [], 'the RDB copy is removed');
-  assert.deepEqual(stack.docker.events, ['stop worker', 'start worker'], 'Redis keeps serving');
+  assert.deepEqual(stack.docker.events, [], 'Redis keeps serving, and the worker, which mounts none of its data, too');
+  assert.equal(result.consistency?.freeze, 'per-service');
 });
 
 for (const appendonly of [true, false]) {

@@ -6,7 +6,7 @@
 // afterwards, also when the run fails or is interrupted, because snapshot
 // hard links keep old SSTables on disk forever.
 import { Readable } from 'node:stream';
-import type { BackupContext, BackupFacts, BackupTask, ComponentRecord, ContentFingerprint } from '../component.ts';
+import { type BackupContext, type BackupFacts, type BackupTask, type ComponentRecord, type ContentFingerprint, frozenIn } from '../component.ts';
 import { PreflightError } from '../../errors.ts';
 import { countSource, stageTree } from '../tree/tree-copy.ts';
 import { connectNodes, findNodes, nodeTree, type CassandraContext, type CassandraNode } from './cassandra-nodes.ts';
@@ -93,14 +93,16 @@ export function cassandraBackupTask(ctx: CassandraContext<BackupContext>): Backu
       session = await connectNodes(ctx, nodes);
       tables = await savedTables(session, keyspaces);
     },
-    async freeze() {
+    ...frozenIn([{ label: `${id} snapshot tag`, mounts: [], run: async (allWritersStopped) => {
       // Every node at the same moment, as one point in time for the cluster.
       taken = true;
       await Promise.all(nodes.map((n) => nodetool(ctx.docker, n.container, ['snapshot', '-t', tag, ...keyspaces])));
       ctx.reporter.info(`  ${id}: snapshot ${tag} taken on ${nodes.map((n) => n.service).join(', ')}`);
-      // With the writers stopped the live tables equal the snapshot: count them now. A hot backup counts later, as live.
-      if (ctx.mode === 'cold') fingerprint = await ctx.reporter.step(`${id} fingerprint`, () => keyspacesFingerprint(session!, tables), (f) => `${Object.keys(f).length} tables`);
-    },
+      // With every writer stopped the live tables equal the snapshot: count them now. Otherwise (hot, or writers running) later, as live.
+      if (ctx.mode === 'cold' && allWritersStopped) {
+        fingerprint = await ctx.reporter.step(`${id} fingerprint`, () => keyspacesFingerprint(session!, tables), (f) => `${Object.keys(f).length} tables`);
+      }
+    } }]),
     async finish(): Promise<ComponentRecord> {
       try {
         const schema: Record<string, SchemaStatement[]> = {};
@@ -110,12 +112,13 @@ export function cassandraBackupTask(ctx: CassandraContext<BackupContext>): Backu
           const entries = tables.map((t) => `${t.keyspace}/${t.dir}/snapshots/${tag}`);
           await stageTree(ctx, id, nodeMember(id, node.service), nodeTree(node, node.dataSubdir, entries));
         }
+        const live = fingerprint === undefined;
         fingerprint ??= await keyspacesFingerprint(session!, tables);
         await clear();
         return {
           details: { keyspaces, tag, nodes: nodes.map((n) => n.service), tables, schema: schemaMember(id) },
           fingerprint,
-          live: ctx.mode === 'hot',
+          live,
         };
       } finally {
         await close();

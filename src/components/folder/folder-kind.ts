@@ -10,7 +10,7 @@ import type { TreeCount } from '../../docker/tree-helper.ts';
 import { ConfigError } from '../../errors.ts';
 import { bool, object, onlyKeys, textList } from '../../config/shape.ts';
 import { parseValueRef, type ValueRef, type Values } from '../../config/values.ts';
-import type { BackupContext, BackupTask, Component, ComponentRecord, RestoreContext, RestoreTask } from '../component.ts';
+import { type BackupContext, type BackupTask, type Component, type ComponentRecord, frozenIn, type RestoreContext, type RestoreTask } from '../component.ts';
 import type { ComponentKind } from '../registry.ts';
 import { countSource, placeTree, requireHelperImage, stageTree, type TreeSource } from '../tree/tree-copy.ts';
 
@@ -70,7 +70,8 @@ function createFolder(id: string, config: FolderConfig, values: Values): Compone
         count = await stageTree(ctx, id, member, source(entries));
       };
       return {
-        ...(config.frozen ? { freeze: copy } : { prepare: copy }),
+        // A data folder is copied with the writers that bind-mount it stopped.
+        ...(config.frozen ? frozenIn([{ label: `${id} ${root ?? '(unset)'}`, mounts: root ? [root] : [], run: copy }]) : { prepare: copy }),
         async finish(): Promise<ComponentRecord> {
           return { details: { root: folder(), ...(entries ? { entries } : {}) }, fingerprint: fingerprintOf(count!), live: config.frozen && ctx.mode === 'hot' };
         },

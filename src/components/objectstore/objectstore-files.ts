@@ -17,7 +17,7 @@ import { ensureDir } from 'fs-extra/esm';
 import type { ValueRef, Values } from '../../config/values.ts';
 import type { TreeCount } from '../../docker/tree-helper.ts';
 import { ConfigError, PreflightError, StackError } from '../../errors.ts';
-import type { BackupContext, BackupTask, Component, ComponentRecord, Probe, RestoreContext, RestoreTask, RunContext } from '../component.ts';
+import { type BackupContext, type BackupTask, type Component, type ComponentRecord, frozenIn, type Probe, type RestoreContext, type RestoreTask, type RunContext } from '../component.ts';
 import { countSource, placeTree, stageTree, treeFingerprint, type TreeSource } from '../tree/tree-copy.ts';
 import { composeVolumeLabels } from '../volumes/volumes-component.ts';
 
@@ -83,10 +83,13 @@ export function createObjectStoreFiles(id: string, config: ObjectStoreFilesConfi
 
     backup(ctx: BackupContext): BackupTask {
       let count: TreeCount | undefined;
+      const copy = async () => {
+        count = await stageTree(ctx, id, member, source(ctx));
+      };
+      // The server mounts its data folder, so it is one of the writers stopped while the folder is copied.
+      const data = config.volume ? volumeName(ctx.config.project) : folder;
       return {
-        async freeze() {
-          count = await stageTree(ctx, id, member, source(ctx));
-        },
+        ...frozenIn([{ label: `${id} ${where(ctx.config.project)}`, mounts: data ? [data] : [], run: copy }]),
         async finish(): Promise<ComponentRecord> {
           return {
             details: { service: config.service, ...(config.volume ? { volume: config.volume } : { folder }), image: config.image },

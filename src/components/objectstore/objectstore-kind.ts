@@ -16,7 +16,7 @@ import { number, object, oneOf, onlyKeys, optionalText, text, textList } from '.
 import { parseValueRef, type ValueRef, type Values } from '../../config/values.ts';
 import { findServiceContainer, requireRunning } from '../../docker/compose-services.ts';
 import { ArchiveError, ConfigError, PreflightError } from '../../errors.ts';
-import type { BackupContext, BackupTask, Component, ComponentRecord, ContentFingerprint, Probe, RestoreContext, RestoreTask, RunContext } from '../component.ts';
+import { type BackupContext, type BackupTask, type Component, type ComponentRecord, type ContentFingerprint, frozenIn, type Probe, type RestoreContext, type RestoreTask, type RunContext } from '../component.ts';
 import type { ComponentKind } from '../registry.ts';
 import { bucketFingerprint, bucketTar, liveEntries, readBucketFile, type BucketSettings, type ObjectEntry, type StoredObject } from './bucket-archive.ts';
 import { createObjectStoreFiles, DEFAULT_FILES_IMAGE } from './objectstore-files.ts';
@@ -162,11 +162,12 @@ function createObjectStore(id: string, config: ObjectStoreConfig, values: Values
         record = { details: { buckets, objects, listed: config.buckets !== undefined }, fingerprint, live: ctx.mode === 'hot' };
       };
       return {
-        // Cold: copied while the writers are stopped. Hot: after every other instance's freeze, so
-        // objects an application writes before the rows that name them are all there.
-        async freeze() {
+        // Cold: copied in the freeze phase (read through the server's API, so no writer has to stop for it;
+        // freezing per stack copies it with every writer stopped). Hot: after every other instance's freeze,
+        // so objects an application writes before the rows that name them are all there.
+        ...frozenIn([{ label: `${id} buckets`, mounts: [], run: async () => {
           if (ctx.mode === 'cold') await copy();
-        },
+        } }]),
         async finish() {
           try {
             if (!record) await copy();

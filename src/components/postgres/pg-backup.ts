@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { readFromContainer, releaseLeftPipes } from '../../core/fifo.ts';
 import { OperationError, PreflightError } from '../../errors.ts';
-import type { BackupContext, BackupFacts, BackupTask, ComponentRecord, ContentFingerprint } from '../component.ts';
+import { type BackupContext, type BackupFacts, type BackupTask, type ComponentRecord, type ContentFingerprint, frozenIn } from '../component.ts';
 import type { PgContext } from './postgres-component.ts';
 import { connect, countRows, dbContainer, dumpFolder, majorOf, type PgClient, withClient } from './pg-connection.ts';
 
@@ -62,13 +62,18 @@ export function postgresBackupTask(ctx: PgContext<BackupContext>): BackupTask {
         sessions.set(database, { client: await connect(ctx, database), snapshot: '' });
       }
     },
-    async freeze() {
-      for (const [database, session] of sessions) {
-        await session.client.query('begin isolation level repeatable read read only');
-        session.snapshot = (await session.client.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]!.id;
-        ctx.reporter.info(`  postgres ${database}: snapshot ${session.snapshot} taken`);
-      }
-    },
+    // The exported snapshots read no writer's files, and the row counts are taken in them: no writer needs to stop.
+    ...frozenIn([{
+      label: `${ctx.pg.id} snapshots (pg_export_snapshot)`,
+      mounts: [],
+      run: async () => {
+        for (const [database, session] of sessions) {
+          await session.client.query('begin isolation level repeatable read read only');
+          session.snapshot = (await session.client.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]!.id;
+          ctx.reporter.info(`  postgres ${database}: snapshot ${session.snapshot} taken`);
+        }
+      },
+    }]),
     async finish(): Promise<ComponentRecord> {
       try {
         const container = await dbContainer(ctx);

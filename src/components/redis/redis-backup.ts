@@ -11,7 +11,7 @@ import { readFromContainer } from '../../core/fifo.ts';
 import { folderOwner, tarTreeOut } from '../../docker/tree-helper.ts';
 import type { ContainerInfo } from '../../docker/types.ts';
 import { OperationError } from '../../errors.ts';
-import type { BackupContext, BackupFacts, BackupTask, ComponentRecord, ContentFingerprint } from '../component.ts';
+import { type BackupContext, type BackupFacts, type BackupTask, type ComponentRecord, type ContentFingerprint, frozenIn } from '../component.ts';
 import { TREE, treeHelper } from '../tree/tree-copy.ts';
 import { SingleFileFromTar } from './rdb-files.ts';
 import { redisFingerprint } from './redis-fingerprint.ts';
@@ -85,7 +85,7 @@ export function redisBackupTask(ctx: RedisContext<BackupContext>): BackupTask {
       redis = await connectRedis(ctx, container);
       appendonly = (await persistence(ctx, redis)).appendonly;
     },
-    async freeze() {
+    ...frozenIn([{ label: `${id} RDB snapshot`, mounts: [], run: async (allWritersStopped) => {
       written = true;
       const result = await ctx.reporter.step(`${id} RDB snapshot (redis-cli --rdb)`, () =>
         ctx.docker.exec(container!.id, ['redis-cli', '-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '--rdb', tempPath], { env: cliEnv(ctx), user: owner }));
@@ -95,9 +95,11 @@ export function redisBackupTask(ctx: RedisContext<BackupContext>): BackupTask {
           hint: `check "docker logs ${container!.name}": the server must be able to fork a snapshot and the data folder must have room for it`,
         });
       }
-      // With the writers stopped the live keys equal the RDB: count them now. A hot backup counts later, as live.
-      if (ctx.mode === 'cold') fingerprint = await ctx.reporter.step(`${id} fingerprint`, () => redisFingerprint(redis!, databases), (f) => `${Object.keys(f).length} databases`);
-    },
+      // With every writer stopped the live keys equal the RDB: count them now. Otherwise (hot, or writers running) later, as live.
+      if (ctx.mode === 'cold' && allWritersStopped) {
+        fingerprint = await ctx.reporter.step(`${id} fingerprint`, () => redisFingerprint(redis!, databases), (f) => `${Object.keys(f).length} databases`);
+      }
+    } }]),
     async finish(): Promise<ComponentRecord> {
       try {
         const pipe = `${id}-dump.rdb.pipe`;
@@ -113,11 +115,12 @@ export function redisBackupTask(ctx: RedisContext<BackupContext>): BackupTask {
           (m) => `${m.size} bytes`,
         );
         await removeTemp();
+        const live = fingerprint === undefined;
         fingerprint ??= await redisFingerprint(redis!, databases);
         return {
           details: { service, rdb: rdbMember(id), rdbBytes: staged.size, appendonly, dataOwner: owner },
           fingerprint,
-          live: ctx.mode === 'hot',
+          live,
         };
       } finally {
         await close();

@@ -6,7 +6,7 @@
 import { readFromContainer } from '../../core/fifo.ts';
 import { folderOwner, removeTree, tarTreeOut, type TreeCount, type TreeHelperRun } from '../../docker/tree-helper.ts';
 import { OperationError, PreflightError } from '../../errors.ts';
-import type { BackupContext, BackupFacts, BackupTask, ComponentRecord } from '../component.ts';
+import { type BackupContext, type BackupFacts, type BackupTask, type ComponentRecord, frozenIn } from '../component.ts';
 import type { SearchContext } from './search-kind.ts';
 import { connectSearch, countDocuments, liveEngine, pollUntil, repoFolder, searchContainer, userIndices, type SearchApi } from './search-client.ts';
 
@@ -148,6 +148,7 @@ export function searchBackupTask(ctx: SearchContext<BackupContext>): BackupTask 
   let counts: Record<string, number> = {};
   let hostRepo = '';
   let started = false;
+  let countsLive = ctx.mode === 'hot';
 
   // Also after a failure before prepare: the pre-flight registered the repository already.
   const cleanup = async () => {
@@ -166,13 +167,15 @@ export function searchBackupTask(ctx: SearchContext<BackupContext>): BackupTask 
       api = await connectSearch(ctx);
       hostRepo = await repoFolder(ctx, (await searchContainer(ctx)).id);
     },
-    async freeze() {
+    ...frozenIn([{ label: `${ctx.search.id} snapshot start`, mounts: [], run: async (allWritersStopped) => {
       const indices = await userIndices(api!);
       counts = await countDocuments(api!, indices);
       await api!.request('PUT', `/_snapshot/${repository}/${snapshot}`, { indices: '*,-.*', include_global_state: true, ignore_unavailable: false }, { wait_for_completion: 'false' });
       started = true;
       ctx.reporter.info(`  ${ctx.search.id}: snapshot ${snapshot} started (${indices.length} indices)`);
-    },
+      // With writers running the counts hold for the snapshot only if they did not move across its start.
+      if (!allWritersStopped && !countsLive) countsLive = JSON.stringify(await countDocuments(api!, indices)) !== JSON.stringify(counts);
+    } }]),
     async finish(): Promise<ComponentRecord> {
       try {
         const info = await ctx.reporter.step(`${ctx.search.id} snapshot ${snapshot}`, () =>
@@ -209,7 +212,7 @@ export function searchBackupTask(ctx: SearchContext<BackupContext>): BackupTask 
             ...(await dataFolderOwner(ctx)),
           },
           fingerprint: { indices: counts },
-          live: ctx.mode === 'hot',
+          live: countsLive,
         };
       } finally {
         await cleanup();

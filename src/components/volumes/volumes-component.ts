@@ -9,7 +9,7 @@ import { StackError } from '../../errors.ts';
 import type { TreeCount } from '../../docker/tree-helper.ts';
 import { object, onlyKeys, optionalText, textList } from '../../config/shape.ts';
 import type { Values } from '../../config/values.ts';
-import type { BackupContext, BackupTask, Component, ComponentRecord, RestoreContext, RestoreTask, RunContext } from '../component.ts';
+import { type BackupContext, type BackupTask, type Component, type ComponentRecord, frozenIn, type RestoreContext, type RestoreTask, type RunContext } from '../component.ts';
 import type { ComponentKind } from '../registry.ts';
 import { countSource, placeTree, requireHelperImage, stageTree, treeFingerprint } from '../tree/tree-copy.ts';
 
@@ -80,10 +80,16 @@ function createVolumes(id: string, config: VolumesConfig, values: Values): Compo
 
     backup(ctx: BackupContext): BackupTask {
       const counts = new Map<string, TreeCount>();
-      return {
-        async freeze() {
-          for (const volume of volumes) counts.set(volume, await stageTree(ctx, id, memberName(volume), await source(ctx, volume)));
+      // One unit a volume: a cold backup stops each volume's own writers only while it is copied.
+      const units = volumes.map((volume) => ({
+        label: `volume ${dockerName(ctx.config.project, volume)}`,
+        mounts: [dockerName(ctx.config.project, volume)],
+        run: async () => {
+          counts.set(volume, await stageTree(ctx, id, memberName(volume), await source(ctx, volume)));
         },
+      }));
+      return {
+        ...frozenIn(units),
         async finish(): Promise<ComponentRecord> {
           // Which tar wrote the members: for an operator reading the manifest; a restore reads either.
           const tar = (await tarImage(ctx)) ? 'gnu-sparse' : 'busybox';
