@@ -7,7 +7,7 @@
 // upload. Transient failures are retried with backoff (retry.ts).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { s3ErrorCode } from '../components/objectstore/object-client.ts';
+import { s3ErrorCode } from '../components/objectstore/s3-error-code.ts';
 import { ConfigError, HossError, OperationError, UsageError } from '../errors.ts';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.ts';
 import type { S3Api, UploadedPart } from './s3-api.ts';

@@ -3,7 +3,7 @@
 // only. Used for what nodetool cannot say: versions, the schema (server-side
 // DESCRIBE, Cassandra 4.0+), DDL on restore and the content fingerprint.
 import { createHash } from 'node:crypto';
-import cassandra from 'cassandra-driver';
+import type cassandra from 'cassandra-driver';
 import { OperationError } from '../../errors.ts';
 
 export interface CqlLogin {
@@ -19,10 +19,12 @@ export interface CqlSession {
 }
 
 export async function openCql(addresses: readonly string[], port: number, datacenter: string, login: CqlLogin, what: string): Promise<CqlSession> {
-  const client = new cassandra.Client({
+  // Loaded here, not at start: only Cassandra stacks pay for the driver's memory.
+  const driver = (await import('cassandra-driver')).default;
+  const client = new driver.Client({
     contactPoints: addresses.map((a) => `${a}:${port}`),
     localDataCenter: datacenter,
-    ...(login.user ? { authProvider: new cassandra.auth.PlainTextAuthProvider(login.user, login.password ?? '') } : {}),
+    ...(login.user ? { authProvider: new driver.auth.PlainTextAuthProvider(login.user, login.password ?? '') } : {}),
     socketOptions: { connectTimeout: 10_000, readTimeout: 120_000 },
     queryOptions: { fetchSize: 1000 },
   });
@@ -46,7 +48,7 @@ export async function openCql(addresses: readonly string[], port: number, datace
       }
     },
     async *rows(query) {
-      const stream = client.stream(query, [], { prepare: false, fetchSize: 1000, consistency: cassandra.types.consistencies.all }) as unknown as AsyncIterable<cassandra.types.Row>;
+      const stream = client.stream(query, [], { prepare: false, fetchSize: 1000, consistency: driver.types.consistencies.all }) as unknown as AsyncIterable<cassandra.types.Row>;
       try {
         for await (const row of stream) yield row;
       } catch (error) {

@@ -26,6 +26,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { OperationError } from '../../errors.ts';
+import { s3ErrorCode } from './s3-error-code.ts';
 
 export interface ObjectStoreSettings {
   /** http(s)://address:port */
@@ -71,11 +72,6 @@ export interface ObjectStoreClient {
 
 const tagging = (tags: Record<string, string>) => (Object.keys(tags).length > 0 ? new URLSearchParams(tags).toString() : undefined);
 
-/** The S3 error's code (NoSuchKey, NoSuchBucketPolicy, NotImplemented...), or its HTTP status. */
-export function s3ErrorCode(error: unknown): string {
-  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
-  return e.Code ?? e.name ?? String(e.$metadata?.httpStatusCode ?? 'unknown');
-}
 
 const ABSENT = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucketPolicy', 'NoSuchTagSet', 'NoSuchTagSetError']);
 const UNSUPPORTED = new Set(['NotImplemented', 'MethodNotAllowed', 'VersioningNotConfigured']);

@@ -20,7 +20,7 @@ import { type BackupContext, type BackupTask, type Component, type ComponentReco
 import type { ComponentKind } from '../registry.ts';
 import { bucketFingerprint, bucketTar, liveEntries, readBucketFile, type BucketSettings, type ObjectEntry, type StoredObject } from './bucket-archive.ts';
 import { createObjectStoreFiles, DEFAULT_FILES_IMAGE } from './objectstore-files.ts';
-import { openS3, type ObjectStoreClient, type ObjectStoreSettings } from './object-client.ts';
+import type { ObjectStoreClient, ObjectStoreSettings } from './object-client.ts';
 import { s3Recogniser } from './objectstore-recognise.ts';
 
 export interface ObjectStoreConfig {
@@ -64,7 +64,8 @@ function s3Access(config: ObjectStoreConfig, values: Values, accessKeyRef: Value
       endpoint = `http://${await ctx.docker.containerAddress(container.id)}:${config.port}`;
     }
     const settings: ObjectStoreSettings = { endpoint, region: config.region, accessKey, secretKey };
-    return ctx.connect?.objectStore?.(settings) ?? openS3(settings);
+    // The S3 SDK is loaded here, not at start: stacks without an object store do not pay for its memory.
+    return ctx.connect?.objectStore?.(settings) ?? (await import('./object-client.ts')).openS3(settings);
   };
   const probe: Probe = {
     name: `the object store answers (${where})`,

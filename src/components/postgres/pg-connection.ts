@@ -1,6 +1,5 @@
 // Connections from hossadm to the stack's Postgres, at the db container's
 // address on its compose network: no port needs publishing on the host.
-import pg from 'pg';
 import { OperationError } from '../../errors.ts';
 import type { RunContext } from '../component.ts';
 import type { PgContext } from './postgres-component.ts';
@@ -27,7 +26,8 @@ export async function connect(ctx: PgContext, database: string): Promise<PgClien
     database,
     connectionTimeoutMillis: 10_000,
   };
-  const client = ctx.connect?.postgres?.(settings) ?? new pg.Client(settings);
+  // pg is loaded here, not at start: commands and stacks without Postgres do not pay for its memory.
+  const client = ctx.connect?.postgres?.(settings) ?? new (await import('pg')).default.Client(settings);
   try {
     await client.connect();
   } catch (error) {

@@ -2,7 +2,6 @@
 // API; the OpenSearch client sends no product check), pointed at the search container's address on its
 // compose network. maxRetries is 0: the client would otherwise re-send a
 // timed-out snapshot or restore call, which is not idempotent.
-import { Client } from '@opensearch-project/opensearch';
 import { OperationError } from '../../errors.ts';
 import { findServiceContainer, requireRunning } from '../../docker/compose-services.ts';
 import type { SearchContext } from './search-kind.ts';
@@ -23,7 +22,10 @@ export async function connectSearch(ctx: SearchContext): Promise<SearchApi> {
   const container = await searchContainer(ctx);
   const node = `http://${await ctx.docker.containerAddress(container.id)}:${ctx.search.port}`;
   const given = ctx.connect?.search?.(node);
-  const client = given ? { transport: given, close: () => given.close() } : new Client({ node, maxRetries: 0, requestTimeout: 30 * 60_000 });
+  // The client is loaded here, not at start: commands that never reach a search engine do not pay for its memory.
+  const client = given
+    ? { transport: given, close: () => given.close() }
+    : new (await import('@opensearch-project/opensearch')).Client({ node, maxRetries: 0, requestTimeout: 30 * 60_000 });
   return {
     async request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown, query?: Record<string, string>): Promise<T> {
       try {
