@@ -146,8 +146,19 @@ test('backup SIGKILLed in pre-flight: the next backup takes over the lock and su
   await nextBackup(dead);
 });
 
-test('backup SIGKILLed while the writers are stopped: the next backup starts them again, naming them and the dead run', async () => {
-  const killed = await interrupt(['backup', '--yes'], /… volume /, 'SIGKILL');
+test('backup SIGKILLed while a per-service window has its writer stopped: the next backup starts it again, naming it and the dead run', async () => {
+  const killed = await interrupt(['backup', '--yes'], /… volume .*ldap-vol0/, 'SIGKILL');
+  const dead = await deadRunsLock(killed);
+  assert.deepEqual(dead.stopped?.map((s) => s.service), ['ldap'], 'the lock names the writer of this window only');
+  assert.deepEqual(await writerStates(), ALL_RUNNING.map((s) => (s === 'ldap:running' ? 'ldap:exited' : s)), 'the earlier window\'s writer runs again; a killed run cannot start ldap');
+  await nextBackup(dead, [
+    new RegExp(`started \\S*ldap\\S* again: the interrupted backup run \\(pid ${killed.pid}, .*\\) had stopped them`),
+    /deleted the partial backup an interrupted run left in .*\.current/,
+  ]);
+});
+
+test('backup --freeze stack SIGKILLed while the writers are stopped: the next backup starts them again, naming them and the dead run', async () => {
+  const killed = await interrupt(['backup', '--yes', '--freeze', 'stack'], /… volume /, 'SIGKILL');
   const dead = await deadRunsLock(killed);
   assert.deepEqual(dead.stopped?.map((s) => s.service).sort(), WRITERS, 'the lock names the stopped writers');
   assert.deepEqual(await writerStates(), WRITERS.map((w) => `${w}:exited`), 'a killed run cannot start them itself');
@@ -159,7 +170,8 @@ test('backup SIGKILLed while the writers are stopped: the next backup starts the
 });
 
 test('backup SIGKILLed after the writers started again, while the snapshot and dumps finish: its repository and folder are removed', async () => {
-  const killed = await interrupt(['backup', '--yes'], /✔ start writers/, 'SIGKILL');
+  // The last window (rabbitmq's): the snapshot and dumps finish after it.
+  const killed = await interrupt(['backup', '--yes'], /✔ start writers \(rabbitmq\)/, 'SIGKILL');
   const dead = await deadRunsLock(killed);
   assert.deepEqual(await writerStates(), ALL_RUNNING);
   await nextBackup(dead, [/removed the snapshot repository .*hossadm-.* and its folder, left by an interrupted run/]);
