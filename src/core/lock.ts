@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LockedError, PreflightError } from '../errors.ts';
-import { saysNoSpace } from './no-space.ts';
+import { noSpaceWhile, saysNoSpace } from './no-space.ts';
 
 export const LOCK_FILE = '.hossadm.lock';
 
@@ -116,7 +116,8 @@ export async function acquireLock(backupRoot: string, command: string, warn: (me
           // Written beside and renamed over, so a kill never leaves half a record.
           const next = `${path}.next`;
           try {
-            await writeFile(next, JSON.stringify({ ...me, stopped }), { mode: 0o600 });
+            // Named: other work of the run (a snapshot being written) may have filled the disk just before.
+            await noSpaceWhile(`noting the services it stops in ${path}`, () => writeFile(next, JSON.stringify({ ...me, stopped }), { mode: 0o600 }));
           } catch (error) {
             // A full disk leaves an empty file behind; the record stays as it was.
             await rm(next, { force: true });

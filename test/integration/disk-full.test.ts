@@ -149,12 +149,15 @@ test('backup: BACKUP_ROOT fills up while the volumes are staged (writers stopped
   await freeSpace();
   const root = escaped(backupRoot);
   assert.match(errorLine(failed.stderr), new RegExp(
-    `^hossadm: backup failed: no space left on the file system of ${root} \\([^)]+ free now\\) while staging \\S+ in ${root}/\\.current; ` +
+    // The snapshot started before the windows writes to the same disk, so the
+    // disk may be full already when a window notes the services it stops.
+    `^hossadm: backup failed: no space left on the file system of ${root} \\([^)]+ free now\\) while (staging \\S+ in ${root}/\\.current|noting the services it stops in ${root}/\\S+); ` +
     `no archive was written and staging was removed; the writing services run again ` +
     `\\(fix: free space in ${root} or point BACKUP_ROOT in \\S+/\\.env at a larger disk, then run the backup again\\)$`,
   ));
   assert.match(failed.stderr, /ENOSPC/, 'the cause shown is ENOSPC');
-  assert.match(failed.stderr, /✔ start writers/);
+  // A window that could not note what it stops stopped nothing; one that did starts its writers again.
+  if (!/ while noting /.test(errorLine(failed.stderr))) assert.match(failed.stderr, /✔ start writers/);
   assert.deepEqual((await readdir(join(backupRoot, '.opensearch'))).filter((n) => n.startsWith('hossadm-')), [], 'snapshot folder removed');
   await assertCleanFailure(failed, []);
 });
