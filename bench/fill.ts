@@ -91,25 +91,45 @@ export function ustarHeader(name: string, size: number, type: '0' | '5', mode: n
   return block;
 }
 
+/**
+ * What a fill holds: the standard mix (per scale unit 4 large files and
+ * 200 folders of 100 small ones), or only small files, many of them (the
+ * many-small-files case: memory must not grow with the number of files).
+ */
+export interface FillShape {
+  largeFiles: number;
+  dirs: number;
+  /** Largest small file is 512 bytes plus this, less one. */
+  smallSpread: number;
+}
+
+export function standardShape(scale: number): FillShape {
+  return { largeFiles: LARGE_FILES_PER_SCALE * scale, dirs: SMALL_DIRS_PER_SCALE * scale, smallSpread: 32_768 };
+}
+
+/** At least `files` files of 0.5–4.5 KiB in folders of 100, nothing large. */
+export function manyFilesShape(files: number): FillShape {
+  return { largeFiles: 0, dirs: Math.ceil(files / SMALL_FILES_PER_DIR), smallSpread: 4096 };
+}
+
 export interface FillPlan {
   files: number;
   dirs: number;
   bytes: number;
 }
 
-export function fillPlan(scale: number): FillPlan {
-  let bytes = LARGE_FILES_PER_SCALE * scale * LARGE_FILE_BYTES;
-  const dirs = SMALL_DIRS_PER_SCALE * scale;
-  for (let d = 0; d < dirs; d++) for (let f = 0; f < SMALL_FILES_PER_DIR; f++) bytes += smallSize(d, f);
-  return { files: LARGE_FILES_PER_SCALE * scale + dirs * SMALL_FILES_PER_DIR, dirs: dirs + 2, bytes };
+export function fillPlan(scale: number, shape: FillShape = standardShape(scale)): FillPlan {
+  let bytes = shape.largeFiles * LARGE_FILE_BYTES;
+  for (let d = 0; d < shape.dirs; d++) for (let f = 0; f < SMALL_FILES_PER_DIR; f++) bytes += smallSize(d, f, shape.smallSpread);
+  return { files: shape.largeFiles + shape.dirs * SMALL_FILES_PER_DIR, dirs: shape.dirs + 2, bytes };
 }
 
-function smallSize(dir: number, file: number): number {
-  return 512 + ((dir * 7919 + file * 104_729) % 32_768);
+function smallSize(dir: number, file: number, spread: number): number {
+  return 512 + ((dir * 7919 + file * 104_729) % spread);
 }
 
 /** The whole tree as one tar stream; data chunks are views of the pool, so nothing is copied. */
-export function* treeTar(scale: number, pool: Buffer = buildPool()): Generator<Buffer> {
+export function* treeTar(scale: number, pool: Buffer = buildPool(), shape: FillShape = standardShape(scale)): Generator<Buffer> {
   const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
   function* fileData(key: string, size: number): Generator<Buffer> {
     let at = offsetFor(key);
@@ -123,18 +143,18 @@ export function* treeTar(scale: number, pool: Buffer = buildPool()): Generator<B
     yield padding(size);
   }
   yield ustarHeader('large/', 0, '5', 0o755);
-  for (let i = 0; i < LARGE_FILES_PER_SCALE * scale; i++) {
+  for (let i = 0; i < shape.largeFiles; i++) {
     const name = `large/blob-${String(i).padStart(3, '0')}.bin`;
     yield ustarHeader(name, LARGE_FILE_BYTES, '0', 0o644);
     yield* fileData(name, LARGE_FILE_BYTES);
   }
   yield ustarHeader('small/', 0, '5', 0o755);
-  for (let d = 0; d < SMALL_DIRS_PER_SCALE * scale; d++) {
+  for (let d = 0; d < shape.dirs; d++) {
     const dir = `small/d${String(d).padStart(4, '0')}`;
     yield ustarHeader(`${dir}/`, 0, '5', 0o755);
     for (let f = 0; f < SMALL_FILES_PER_DIR; f++) {
       const name = `${dir}/f${String(f).padStart(3, '0')}.dat`;
-      const size = smallSize(d, f);
+      const size = smallSize(d, f, shape.smallSpread);
       yield ustarHeader(name, size, '0', 0o644);
       yield* fileData(name, size);
     }
@@ -153,10 +173,10 @@ find . -xdev -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 chown ${OWNER}:${OWNER} /vol
 `;
 
-export async function fillVolume(docker: DockerClient, opts: { volume: string; scale: number; image: string; pipeDir: string; runId: string }): Promise<void> {
+export async function fillVolume(docker: DockerClient, opts: { volume: string; scale: number; shape?: FillShape; image: string; pipeDir: string; runId: string }): Promise<void> {
   await writeToContainer(
     { hostDir: opts.pipeDir, name: 'fill.tar' },
-    (output) => pipeline(Readable.from(treeTar(opts.scale), { objectMode: false }), output),
+    (output) => pipeline(Readable.from(treeTar(opts.scale, undefined, opts.shape), { objectMode: false }), output),
     async () => {
       const result = await docker.runHelper({
         image: opts.image,

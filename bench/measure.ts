@@ -48,10 +48,26 @@ async function sample(pid: number): Promise<ProcSample | undefined> {
   return { hwm: Number(hwm[1]) * 1024, rss: Number(rss[1]) * 1024, user: Number(fields[11]) / TICKS, system: Number(fields[12]) / TICKS };
 }
 
-/** Progress lines on stderr: "✔ label: summary (12.3s)", each with the time it arrived. */
+/**
+ * Progress lines on stderr, each with the time it arrived: with --json one
+ * JSON object per line (`{"event":"step","step":…,"status":"done","seconds":…}`),
+ * otherwise "✔ label: summary (12.3s)".
+ */
 export function parseSteps(lines: ReadonlyArray<{ at: number; text: string }>): Array<{ label: string; seconds: number; end: number }> {
   const steps: Array<{ label: string; seconds: number; end: number }> = [];
   for (const { at, text } of lines) {
+    if (text.startsWith('{')) {
+      let record: { event?: unknown; step?: unknown; status?: unknown; seconds?: unknown };
+      try {
+        record = JSON.parse(text) as typeof record;
+      } catch {
+        continue;
+      }
+      if (record.event === 'step' && record.status === 'done' && typeof record.step === 'string' && typeof record.seconds === 'number') {
+        steps.push({ label: record.step, seconds: record.seconds, end: at });
+      }
+      continue;
+    }
     const match = /^✔ (.*?)(?:: .*)? \((\d+(?:\.\d+)?)s\)$/.exec(text);
     if (match) steps.push({ label: match[1]!, seconds: Number(match[2]), end: at });
   }
@@ -63,11 +79,11 @@ export function stableLabel(label: string, project: string): string {
   return label.split(`${project}_`).join('').replace(/\/\S+/g, '<path>').replace(/hoss-snap-\S+/g, '<snapshot>');
 }
 
-/** Runs `hossadm --yes --json <args>` (the compiled CLI, as operators run it) on the bench stack. */
+/** Runs `hossadm [--profile P --config-dir DIR] --yes --json <args>` (the compiled CLI, as operators run it) on the bench stack. */
 export async function runHossadm(stack: BenchStack, args: string[]): Promise<HossadmRun> {
   const baseline = await BenchStack.allocated(stack.backupRoot);
   const started = performance.now();
-  const child = spawn(process.execPath, [stack.cli, '--yes', '--json', ...args], { env: stack.childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [stack.cli, ...stack.cliOptions(), '--yes', '--json', ...args], { env: stack.childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let pending = '';
   const lines: Array<{ at: number; text: string }> = [];

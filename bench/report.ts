@@ -141,8 +141,19 @@ export interface Verdict {
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const s = (seconds: number) => `${seconds.toFixed(1)} s`;
 
-/** One row per target; `grown` is undefined when only one scale ran. */
-export function verdicts(base: ScaleSummary, grown: ScaleSummary | undefined, factor: number): Verdict[] {
+/** The many-small-files case: how many files, and the summary of its runs. */
+export interface ManyFiles {
+  files: number;
+  summary: ScaleSummary;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * One row per target; `grown` is undefined when only one scale ran,
+ * `many` when the many-small-files case was not measured.
+ */
+export function verdicts(base: ScaleSummary, grown: ScaleSummary | undefined, factor: number, many?: ManyFiles): Verdict[] {
   const both = (f: (x: ScaleSummary) => string) => ({ base: f(base), grown: grown ? f(grown) : '–' });
   const all = (ok: (x: ScaleSummary) => boolean) => ok(base) && (!grown || ok(grown));
   const rows: Verdict[] = [
@@ -192,13 +203,107 @@ export function verdicts(base: ScaleSummary, grown: ScaleSummary | undefined, fa
       met: b <= limit && r <= limit,
     });
   }
+  if (many) {
+    const peak = (x: ScaleSummary) => Math.max(x.peakRssBackupBytes, x.peakRssRestoreBytes);
+    rows.push({
+      name: `peak RSS at ${count(many.files)} files within ${Math.round((TARGETS.rssGrowth - 1) * 100)} % of 1×`,
+      base: `1×: ${mb(base.peakRssBackupBytes)} / ${mb(base.peakRssRestoreBytes)}`,
+      grown: `${count(many.files)} files: ${mb(many.summary.peakRssBackupBytes)} / ${mb(many.summary.peakRssRestoreBytes)}`,
+      target: `≤ ${mb(peak(base) * TARGETS.rssGrowth)}`,
+      met: peak(many.summary) <= peak(base) * TARGETS.rssGrowth,
+    });
+  }
   return rows;
 }
 
-export function renderTable(rows: Verdict[], factor: number, header: string): string {
-  const head = ['measure', '1×', `${factor}×`, 'target', 'result'];
-  const body = rows.map((r) => [r.name, r.base, r.grown, r.target, r.met ? 'met' : 'MISSED']);
+/** `second`: the growth factor, or the title of the second column; left out when no row fills it. */
+export function renderTable(rows: Verdict[], second: number | string, header: string): string {
+  const two = rows.some((r) => r.grown !== '–');
+  const head = ['measure', '1×', ...(two ? [typeof second === 'number' ? `${second}×` : second] : []), 'target', 'result'];
+  const body = rows.map((r) => [r.name, r.base, ...(two ? [r.grown] : []), r.target, r.met ? 'met' : 'MISSED']);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [header, '', line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** What the bench writes per stack into the results file. */
+export interface StackResult {
+  stack: string;
+  floor: string;
+  factor: number;
+  runs: number;
+  grownRuns: number;
+  verdicts: Verdict[];
+  summaries: ScaleSummary[];
+  scales: ScaleRun[];
+  manyFiles?: ManyFiles & { run: ScaleRun };
+}
+
+export interface ResultsFile {
+  startedAt: string;
+  seconds: number;
+  hossadm: { version: string; commit: string };
+  stacks: Record<string, StackResult>;
+}
+
+/**
+ * The results file as the bench writes it; a file from before the bench
+ * knew several stacks (verdicts and summaries at the top, HOSS only) reads
+ * as one with a single stack, hoss.
+ */
+export function readResults(json: unknown): ResultsFile {
+  const data = json as ResultsFile & Partial<StackResult> & { options?: Partial<{ runs: number; grownRuns: number; factor: number }> };
+  if (data.stacks) return data;
+  const scales = data.scales ?? [];
+  const options = { runs: scales[0]?.repetitions.length ?? 0, grownRuns: scales[1]?.repetitions.length ?? 0, factor: scales[1] ? scales[1].scale / scales[0]!.scale : 1, ...data.options };
+  return {
+    startedAt: data.startedAt,
+    seconds: data.seconds,
+    hossadm: data.hossadm,
+    stacks: {
+      hoss: {
+        stack: 'hoss',
+        floor: data.floor ?? '',
+        factor: options.factor,
+        runs: options.runs,
+        grownRuns: options.grownRuns,
+        verdicts: data.verdicts ?? [],
+        summaries: data.summaries ?? [],
+        scales,
+      },
+    },
+  };
+}
+
+const STACK_TITLES: Record<string, string> = { hoss: 'HOSS', thehive: 'TheHive', wire: 'Wire', cybersift: 'CyberSift' };
+
+/** The line above a stack's table: state, repetitions, load. */
+export function stackHeader(result: StackResult): string {
+  const [base, grown] = result.summaries;
+  const gb = (x: ScaleSummary | undefined) => (x ? `${(x.stateBytes / 1e9).toFixed(2)} GB` : '');
+  const loads = result.scales.flatMap((sc) => sc.repetitions.map((r) => r.loadavg[0]!));
+  const scale = result.scales[0]?.scale ?? 1;
+  return (
+    `**${STACK_TITLES[result.stack] ?? result.stack}**: scale ${scale} (${gb(base)} of state)` +
+    (grown ? ` and ${result.factor}× (${gb(grown)})` : '') +
+    (result.manyFiles ? `, and ${count(result.manyFiles.files)} small files (${gb(result.manyFiles.summary)})` : '') +
+    `; medians of ${result.runs}${grown ? ` and ${result.grownRuns}` : ''} runs` +
+    (loads.length ? `; load average (1 min) at the start of the runs ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '')
+  );
+}
+
+/** One stack's verdicts as a Markdown table: the grown column only when a grown scale ran. */
+export function markdownTable(result: StackResult): string {
+  const grown = result.verdicts.some((v) => v.grown !== '–');
+  const head = ['measure', '1×', ...(grown ? [result.summaries.length > 1 ? `${result.factor}×` : 'many files'] : []), 'target', 'result'];
+  const body = result.verdicts.map((v) => [v.name, v.base, ...(grown ? [v.grown] : []), v.target, v.met ? 'met' : 'missed']);
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(head), `|${head.map(() => '---').join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** Every stack of a results file, in the order measured: the performance table of the docs. */
+export function renderResults(results: ResultsFile): string {
+  const blocks = Object.values(results.stacks).map((r) => `${stackHeader(r)}\n\n${markdownTable(r)}`);
+  const minutes = Math.round(results.seconds / 60);
+  return [`Commit \`${results.hossadm.commit.slice(0, 7)}\`, run started ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${minutes} min.`, ...blocks].join('\n\n');
 }

@@ -1,6 +1,7 @@
-// The bench's own reference stack: a private HOSS_DIR under a temporary
-// folder and a project name of its own, so it runs beside the stacks other
-// people and tests have up, and goes away completely afterwards.
+// The bench's own copy of a reference stack (HOSS, TheHive, Wire or
+// CyberSift): a private stack folder under a temporary folder and a project
+// name of its own, so it runs beside the stacks other people and tests have
+// up, and goes away completely afterwards.
 import { spawn } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, readdir, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,22 +40,37 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
   });
 }
 
+/** The reference stacks the bench knows (compose/stack --stack NAME). */
+export const STACK_NAMES = ['hoss', 'thehive', 'wire', 'cybersift'] as const;
+export type StackName = (typeof STACK_NAMES)[number];
+
+/** The variable compose/stack and hossadm read the stack folder from. */
+const DIR_VARIABLE: Record<StackName, string> = { hoss: 'HOSS_DIR', thehive: 'THEHIVE_DIR', wire: 'WIRE_DIR', cybersift: 'CYBERSIFT_DIR' };
+
 export class BenchStack {
   readonly docker = new EngineClient();
-  readonly runId = `bench-${process.pid}-${Date.now().toString(36)}`;
-  readonly project = `bench${process.pid}`;
+  readonly runId: string;
+  readonly project: string;
   readonly root: string;
+  /** The stack folder (HOSS_DIR, THEHIVE_DIR, ...). */
   readonly hossDir: string;
   env: EnvMap = {};
   private upDone = false;
 
-  private constructor(root: string) {
+  readonly name: StackName;
+
+  private constructor(root: string, name: StackName) {
     this.root = root;
-    this.hossDir = join(root, 'hoss');
+    this.name = name;
+    this.hossDir = join(root, name);
+    // HOSS keeps the project name it always had; the others add their name.
+    const suffix = name === 'hoss' ? '' : name;
+    this.project = `bench${process.pid}${suffix}`;
+    this.runId = `bench-${process.pid}${suffix ? `-${suffix}` : ''}-${Date.now().toString(36)}`;
   }
 
-  static async create(): Promise<BenchStack> {
-    return new BenchStack(await mkdtemp(join(tmpdir(), 'hossadm-bench-')));
+  static async create(name: StackName = 'hoss'): Promise<BenchStack> {
+    return new BenchStack(await mkdtemp(join(tmpdir(), `hossadm-bench-${name === 'hoss' ? '' : `${name}-`}`)), name);
   }
 
   get backupRoot(): string {
@@ -93,11 +109,16 @@ export class BenchStack {
 
   /** The environment the stack driver and hossadm run with: this stack, whatever the caller's shell says. */
   childEnv(): NodeJS.ProcessEnv {
-    return { ...process.env, HOSS_DIR: this.hossDir, COMPOSE_PROJECT_NAME: this.project };
+    return { ...process.env, [DIR_VARIABLE[this.name]]: this.hossDir, COMPOSE_PROJECT_NAME: this.project };
+  }
+
+  /** hossadm's options for this stack: HOSS is the default profile and finds HOSS_DIR; the others name theirs. */
+  cliOptions(): string[] {
+    return this.name === 'hoss' ? [] : ['--profile', this.name, '--config-dir', this.hossDir];
   }
 
   async stackVerb(...args: string[]): Promise<ChildResult> {
-    return run(join(REPO, 'compose', 'stack'), args, this.childEnv());
+    return run(join(REPO, 'compose', 'stack'), this.name === 'hoss' ? args : ['--stack', this.name, ...args], this.childEnv());
   }
 
   volumes(): string[] {
@@ -111,6 +132,10 @@ export class BenchStack {
   async up(): Promise<void> {
     this.upDone = true;
     await this.stackVerb('up');
+    if (this.name !== 'hoss') {
+      this.env = await readEnvFile(join(this.hossDir, '.env'));
+      return;
+    }
     // hossadm reads its volume list from .env, so the bench volume is one
     // more volume of the stack, backed up and restored like the others.
     await appendFile(join(this.hossDir, '.env'), `HOSSADM_VOLUMES=${this.volumes().join(',')}\n`);
@@ -189,9 +214,11 @@ export class BenchStack {
     };
     await step('helpers', () => this.docker.removeHelpers({ runId: this.runId }));
     if (this.upDone) await step('stack reset', () => this.stackVerb('reset'));
-    await step('bench volume', async () => {
-      if (await this.docker.inspectVolume(this.dockerVolume(BENCH_VOLUME))) await this.docker.removeVolume(this.dockerVolume(BENCH_VOLUME));
-    });
+    if (this.name === 'hoss') {
+      await step('bench volume', async () => {
+        if (await this.docker.inspectVolume(this.dockerVolume(BENCH_VOLUME))) await this.docker.removeVolume(this.dockerVolume(BENCH_VOLUME));
+      });
+    }
     await step('temporary folder', async () => {
       await this.removeTree(this.root);
     });
