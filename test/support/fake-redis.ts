@@ -56,6 +56,10 @@ export class FakeRedis {
   appendonly: boolean;
   readonly dataDir = '/data';
   dbs = new Map<number, Db>();
+  /** repl-diskless-sync-delay as set, oldest first (the server's default first). */
+  syncDelays = ['5'];
+  /** The delay each `redis-cli --rdb` was served with. */
+  rdbDelays: string[] = [];
   /** Connections open right now. */
   openConnections = 0;
   readonly unknownCommands: string[] = [];
@@ -137,6 +141,7 @@ export class FakeRedis {
       if (at < 0) return { exitCode: 1, stdout: '', stderr: 'fake redis-cli: only --rdb is answered' };
       if (this.password !== undefined && call.options.env?.REDISCLI_AUTH !== this.password) return { exitCode: 1, stdout: '', stderr: 'AUTH failed: WRONGPASS' };
       if (call.argv.some((a) => a === this.password)) return { exitCode: 1, stdout: '', stderr: 'fake redis-cli: the password is in argv' };
+      this.rdbDelays.push(this.syncDelays.at(-1)!);
       writeFileSync(call.hostPath(call.argv[at + 1]!), serialize(this.dbs));
       return { exitCode: 0, stdout: '', stderr: 'Transfer finished with success.' };
     });
@@ -181,6 +186,11 @@ export class FakeRedis {
         break;
       }
       case 'CONFIG':
+        if (arg(1) === 'SET' && arg(2) === 'repl-diskless-sync-delay') {
+          this.syncDelays.push(arg(3));
+          return 'OK';
+        }
+        if (arg(2) === 'repl-diskless-sync-delay') return ['repl-diskless-sync-delay', this.syncDelays.at(-1)!].map((s) => Buffer.from(s));
         return ['dir', this.dataDir, 'dbfilename', 'dump.rdb', 'appendonly', this.appendonly ? 'yes' : 'no', 'appendfilename', 'appendonly.aof', 'appenddirname', 'appendonlydir'].map((s) => Buffer.from(s));
       case 'BGREWRITEAOF':
         this.rewrites++;

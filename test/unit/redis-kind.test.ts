@@ -57,6 +57,8 @@ test('backup takes the RDB with redis-cli --rdb, the password only in the exec e
   for (const e of stack.docker.execs) assert.ok(!e.argv.some((a) => a.includes(PASSWORD)), `no password in ${e.argv.join(' ')}`);
   assert.deepEqual((await readdir(redis.hostData())).filter((n) => n.startsWith('hossadm-')), [], 'the RDB copy is removed');
   assert.deepEqual(stack.docker.events, [], 'Redis keeps serving, and the worker, which mounts none of its data, too');
+  assert.deepEqual(redis.rdbDelays, ['0'], 'the snapshot does not wait out the diskless-sync delay');
+  assert.equal(redis.syncDelays.at(-1), '5', 'and the server has its own delay back');
   assert.equal(result.consistency?.freeze, 'per-service');
 });
 

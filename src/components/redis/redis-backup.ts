@@ -16,7 +16,7 @@ import { TREE, treeHelper } from '../tree/tree-copy.ts';
 import { SingleFileFromTar } from './rdb-files.ts';
 import { redisFingerprint } from './redis-fingerprint.ts';
 import { connectRedis, info, persistence, redisContainer, redisData, type RedisContext, type RedisData } from './redis-server.ts';
-import type { RedisConnection } from './resp.ts';
+import { asText, type RedisConnection } from './resp.ts';
 
 /** The RDB inside the helper's one-file tar; a failure on either side ends both. */
 function unwrap(input: Readable): Readable {
@@ -54,6 +54,40 @@ export async function preflightRedis(ctx: RedisContext<BackupContext>): Promise<
   }
 }
 
+const SYNC_DELAY = 'repl-diskless-sync-delay';
+
+/**
+ * Runs `work` with the server's diskless-sync delay at 0. redis-cli --rdb is
+ * served as a replication sync, which a server with diskless sync (Redis 7's
+ * default) starts only after repl-diskless-sync-delay, 5 s by default, so
+ * that more replicas can share the transfer; one reader has none to wait
+ * for. The setting is put back right after, also when the snapshot fails; a
+ * server that refuses CONFIG keeps its delay and the snapshot just waits.
+ */
+async function withoutSyncDelay<T>(ctx: RedisContext<BackupContext>, redis: RedisConnection, work: () => Promise<T>): Promise<T> {
+  let previous: string | undefined;
+  try {
+    const reply = await redis.call('CONFIG', 'GET', SYNC_DELAY);
+    const value = Array.isArray(reply) && reply.length === 2 ? asText(reply[1]!) : undefined;
+    if (value !== undefined && /^[1-9]\d*$/.test(value)) {
+      await redis.call('CONFIG', 'SET', SYNC_DELAY, '0');
+      previous = value;
+    }
+  } catch {
+    // Renamed or refused CONFIG: the snapshot waits out the server's delay.
+  }
+  try {
+    return await work();
+  } finally {
+    if (previous !== undefined) {
+      const delay = previous;
+      await redis.call('CONFIG', 'SET', SYNC_DELAY, delay).catch((error: unknown) =>
+        ctx.reporter.warn(`could not set ${SYNC_DELAY} of ${ctx.redis.service} back to ${delay} (${(error as Error).message}); it is 0 now`),
+      );
+    }
+  }
+}
+
 export function redisBackupTask(ctx: RedisContext<BackupContext>): BackupTask {
   const { id, service, dataDir, port, databases } = ctx.redis;
   const temp = `${TEMP_PREFIX}${ctx.runId}.rdb`;
@@ -88,7 +122,8 @@ export function redisBackupTask(ctx: RedisContext<BackupContext>): BackupTask {
     ...frozenIn([{ label: `${id} RDB snapshot`, mounts: [], run: async (allWritersStopped) => {
       written = true;
       const result = await ctx.reporter.step(`${id} RDB snapshot (redis-cli --rdb)`, () =>
-        ctx.docker.exec(container!.id, ['redis-cli', '-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '--rdb', tempPath], { env: cliEnv(ctx), user: owner }));
+        withoutSyncDelay(ctx, redis!, () =>
+          ctx.docker.exec(container!.id, ['redis-cli', '-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '--rdb', tempPath], { env: cliEnv(ctx), user: owner })));
       if (result.exitCode !== 0) {
         throw new OperationError(`redis-cli --rdb in ${service} failed with exit code ${result.exitCode}`, {
           details: (result.stderr || result.stdout).trim(),
