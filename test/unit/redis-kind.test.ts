@@ -140,3 +140,26 @@ test('a Redis major skew is refused unless --force-version; a member that is no 
   await assert.rejects(task.receive('cache/dump.rdb', Readable.from([Buffer.from('NOT AN RDB FILE')])), (e: unknown) => e instanceof ArchiveError && e.member === 'cache/dump.rdb');
   assert.ok(redis.keyCount() > 0);
 });
+
+test('a connection held idle for longer than its timeout still answers; a command left unanswered times out', async (t) => {
+  const { createServer } = await import('node:net');
+  const { asText, openRedis } = await import('../../src/components/redis/resp.ts');
+  let answer = true;
+  const accepted: import('node:net').Socket[] = [];
+  const server = createServer((socket) => {
+    accepted.push(socket);
+    socket.on('data', () => answer && socket.write('+PONG\r\n'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of accepted) socket.destroy();
+    server.close();
+  });
+  const port = (server.address() as { port: number }).port;
+  const redis = await openRedis('127.0.0.1', port, 100);
+  t.after(() => redis.close());
+  await new Promise((resolve) => setTimeout(resolve, 350));
+  assert.equal(asText(await redis.call('PING')), 'PONG', 'idle for three timeouts, still open');
+  answer = false;
+  await assert.rejects(redis.call('PING'), /no answer from 127\.0\.0\.1:\d+ within 0\.1 s/);
+});

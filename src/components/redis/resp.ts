@@ -104,7 +104,16 @@ export function openRedis(host: string, port: number, timeoutMs = 15_000): Promi
       failure ??= error;
       for (const w of waiting.splice(0)) w.reject(error);
     };
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs / 1000} s`)));
+    let connected = false;
+    // A connection held idle is fine (a backup holds one across a freeze
+    // window that may stop services for longer); a connect or a command left
+    // without its answer for timeoutMs is not.
+    socket.setTimeout(timeoutMs);
+    // Not setTimeout's callback: that one is called once only.
+    socket.on('timeout', () => {
+      if (connected && waiting.length === 0) return;
+      socket.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs / 1000} s`));
+    });
     socket.on('data', (chunk: Buffer) => {
       parser.push(chunk);
       try {
@@ -124,6 +133,7 @@ export function openRedis(host: string, port: number, timeoutMs = 15_000): Promi
     });
     socket.on('close', () => fail(new Error(`connection to ${host}:${port} closed`)));
     socket.once('connect', () => {
+      connected = true;
       resolve({
         call(...args) {
           if (failure) return Promise.reject(failure);
