@@ -88,6 +88,14 @@ export async function openPipeWriter(path: string): Promise<Socket> {
   return new Socket({ fd, readable: false, writable: true });
 }
 
+/** Opens and closes the reading end of `path` every 50 ms while `waiting()` holds (see readFromContainer). */
+async function wakeWhile(path: string, waiting: () => boolean): Promise<void> {
+  while (waiting()) {
+    await releaseBlockedOpen(path, 'write');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /**
  * Wakes our blocked open of `path` once the other side is finished without
  * having opened its end. The open runs in the thread pool and may not have
@@ -129,10 +137,18 @@ export async function readFromContainer<T>(
   const input = await openPipeReader(path);
   const consumed = consume(input);
   consumed.catch(() => undefined);
+  let produced = false;
+  // Once our side is done (a failure, an abort), a producer that has not
+  // opened its end yet would block in open() for good, since a FIFO's writer
+  // waits for a reader: a reading end is opened and closed until the
+  // producer has finished, so it opens, meets no reader and ends with a
+  // broken pipe.
+  void consumed.finally(() => wakeWhile(path, () => !produced)).catch(() => undefined);
   try {
     try {
       await produce();
     } finally {
+      produced = true;
       // A producer that never opened its end: a writer coming and going ends our stream.
       await releaseBlockedOpen(path, 'read');
     }

@@ -116,3 +116,21 @@ test('a consumer that fails before opening its end: the writer wakes, the consum
   );
   assert.deepEqual(await readdir(dir), []);
 });
+
+test('a consumer that fails before the producer opens its end: the producer is not left blocked in open()', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'x.tar');
+  const aborted = new Error('interrupted');
+  const consume = async (input: Readable) => {
+    input.destroy();
+    throw aborted;
+  };
+  // Opens its end only after our side has gone, as a helper container that starts slowly does.
+  const produce = () =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn('sh', ['-c', 'sleep 0.3; head -c 1000000 /dev/zero > "$1"', 'writer', path], { stdio: 'ignore' });
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited with ${code}`))));
+    });
+  await assert.rejects(readFromContainer({ hostDir: dir, name: 'x.tar' }, consume, produce));
+  assert.deepEqual(await readdir(dir), []);
+});
