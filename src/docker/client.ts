@@ -166,8 +166,6 @@ export class EngineClient implements DockerClient {
     const abort = () => void container.remove({ force: true }).catch(() => undefined);
     run.signal?.addEventListener('abort', abort, { once: true });
     try {
-      // An abort while the container was being created has already fired: the listener above never will.
-      if (run.signal?.aborted) throw run.signal.reason ?? new Error('aborted');
       await this.call(() => container.start());
       const status = (await this.call(() => container.wait())) as { StatusCode: number };
       // Read back once the container has exited: the log holds every byte it
