@@ -89,30 +89,26 @@ export async function openPipeWriter(path: string): Promise<Socket> {
 }
 
 /** Opens and closes the reading end of `path` every 50 ms while `waiting()` holds (see readFromContainer). */
-async function wakeWhile(path: string, waiting: () => boolean): Promise<void> {
+async function wakeWhile(path: string, waiting: () => boolean, everyMs = 50): Promise<void> {
   while (waiting()) {
     await releaseBlockedOpen(path, 'write');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 
 /**
- * Wakes our blocked open of `path` once the other side is finished without
- * having opened its end. The open runs in the thread pool and may not have
- * reached the kernel yet when the other side fails, so one attempt can come
- * too early: it is repeated until the open has returned.
+ * Wakes our blocked open of `path` for writing once the consumer is finished
+ * without having opened its end. The open runs in the thread pool and may
+ * not have reached the kernel yet when the consumer fails, so one attempt
+ * can come too early: it is repeated until the open has returned.
  */
-async function wakeWhileOpening(path: string, ourSide: 'read' | 'write', opening: Promise<unknown>): Promise<void> {
+async function wakeWhileOpening(path: string, opening: Promise<unknown>): Promise<void> {
   let opened = false;
   void opening.then(
     () => (opened = true),
     () => (opened = true),
   );
-  for (;;) {
-    await releaseBlockedOpen(path, ourSide);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    if (opened) return;
-  }
+  await wakeWhile(path, () => !opened, 5);
 }
 
 export interface FifoExchange {
@@ -182,7 +178,7 @@ export async function writeToContainer(
     try {
       await consume();
     } finally {
-      await wakeWhileOpening(path, 'write', opening);
+      await wakeWhileOpening(path, opening);
     }
     await fed;
   } catch (error) {
